@@ -1,0 +1,16 @@
+/// The one function that puts a value into a POSIX shell command line.
+/// Everything user-controlled that reaches a shell goes through here.
+public enum Shell {
+    /// Single-quotes `value` so that `sh` reads it back byte for byte.
+    public static func quote(_ value: String) -> String {
+        if !value.isEmpty, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:@%+,".contains($0)) }) {
+            return value
+        }
+        return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// Joins already-separate arguments into one safely quoted command line.
+    public static func join(_ arguments: [String]) -> String {
+        arguments.map(quote).joined(separator: " ")
+    }
+}

@@ -1,0 +1,2 @@
+import ProvisionKit
+print("provision")

@@ -1,0 +1,26 @@
+/// Every module provision knows, by name and alias.
+public enum ModuleRegistry {
+    /// Prefixes Ansible users write before module names.
+    static let collectionPrefixes = ["ansible.builtin.", "ansible.legacy.", "community.mysql.", "community.general."]
+
+    public static let specs: [ModuleSpec] = [
+        // Filled in as modules land; order is irrelevant.
+    ]
+
+    /// The module called `name` (with or without a collection prefix), if any.
+    public static func spec(named name: String) -> ModuleSpec? {
+        let bare = canonicalName(name)
+        return specs.first { $0.name == bare || $0.aliases.contains(bare) }
+    }
+
+    /// `ansible.builtin.copy` -> `copy`.
+    public static func canonicalName(_ name: String) -> String {
+        for prefix in collectionPrefixes where name.hasPrefix(prefix) {
+            return String(name.dropFirst(prefix.count))
+        }
+        return name
+    }
+
+    /// All names a playbook may use, for suggestions.
+    public static var allNames: [String] { specs.flatMap { [$0.name] + $0.aliases } }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Runs a playbook's plays on the targeted hosts, hosts in parallel (one thread each,
+/// at most `forks` at once), and returns the recap.
+public final class PlaybookRunner: @unchecked Sendable {
+    let playbook: Playbook
+    let inventory: Inventory
+    let options: RunOptions
+    let pool: ConnectionPool
+    let reporter: RunReporter
+    let redactor: Redactor
+
+    public init(playbook: Playbook, inventory: Inventory, options: RunOptions, pool: ConnectionPool,
+                reporter: RunReporter, redactor: Redactor) {
+        self.playbook = playbook
+        self.inventory = inventory
+        self.options = options
+        self.pool = pool
+        self.reporter = reporter
+        self.redactor = redactor
+    }
+
+    /// The hosts each play will run on, limited to `targets` (all when empty). Fails on
+    /// unknown names before anything connects.
+    public func plannedHosts(targets: [String]) throws -> [[String]] {
+        let limit: Set<String>? = targets.isEmpty ? nil : Set(try targets.flatMap { try inventory.resolve($0) })
+        return try playbook.plays.map { play in
+            try inventory.resolve(play.hosts).filter { limit?.contains($0) ?? true }
+        }
+    }
+
+    public func run(targets: [String]) throws -> [(String, HostRecap)] {
+        let started = Date()
+        let playHosts = try plannedHosts(targets: targets)
+        let varsFiles = try playbook.plays.map { try loadVarsFiles($0) }
+        for value in options.extraVariables.values { redactor.register(value) }
+
+        var recaps: [String: HostRecap] = [:]
+        var order: [String] = []
+        var retired = Set<String>()  // failed or unreachable: no later play runs there
+        for (index, play) in playbook.plays.enumerated() {
+            let hosts = playHosts[index].filter { !retired.contains($0) }
+            for h in hosts where recaps[h] == nil { recaps[h] = HostRecap(); order.append(h) }
+            reporter.report(.playStarted(name: play.name ?? play.hosts, hosts: hosts))
+            guard !hosts.isEmpty else { continue }
+            let state = PlayState(hosts: hosts, play: play)
+            var playVars = play.vars
+            playVars.merge(varsFiles[index]) { $1 }
+            let runners = hosts.map { host in
+                HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
+                               reporter: reporter, redactor: redactor,
+                               inventoryVariables: inventory.variables(for: host), playVariables: playVars)
+            }
+            Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
+            for r in runners {
+                recaps[r.host]!.ok += r.recap.ok
+                recaps[r.host]!.changed += r.recap.changed
+                recaps[r.host]!.failed += r.recap.failed
+                recaps[r.host]!.skipped += r.recap.skipped
+                recaps[r.host]!.unreachable += r.recap.unreachable
+                if r.stopped { retired.insert(r.host) }
+            }
+        }
+        let recap = order.map { ($0, recaps[$0]!) }
+        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
+        return recap
+    }
+
+    func loadVarsFiles(_ play: Play) throws -> [String: Value] {
+        var vars: [String: Value] = [:]
+        for file in play.varsFiles {
+            let path = file.hasPrefix("/") ? file : play.baseDirectory + "/" + file
+            let loaded = try YAMLDocument.loadLocated(path: path)
+            guard case .dict(let d) = loaded.value else {
+                throw InputError("vars file must be a mapping of variables", at: loaded.location)
+            }
+            vars.merge(d) { $1 }
+        }
+        return vars
+    }
+
+    /// Runs each job on its own thread, at most `limit` at a time; returns when all are done.
+    /// Plain threads, not Swift concurrency: the jobs block in C libraries.
+    static func runInParallel(_ jobs: [@Sendable () -> Void], limit: Int) {
+        let slots = DispatchSemaphore(value: max(1, limit))
+        let group = DispatchGroup()
+        for job in jobs {
+            slots.wait()
+            group.enter()
+            let thread = Thread {
+                job()
+                slots.signal()
+                group.leave()
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+}

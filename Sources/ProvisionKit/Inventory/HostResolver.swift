@@ -1,0 +1,68 @@
+import Foundation
+
+/// Everything needed to reach one host, after inventory and ssh_config are combined.
+public struct ResolvedHost: Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    public var user: String
+    public var identityFiles: [String]
+    public var identitiesOnly: Bool
+    public var knownHostsFile: String
+    public var proxyJump: String?
+    public var connectTimeout: Int?
+}
+
+/// Combines the inventory with ssh_config the way `ssh` would: inventory values win,
+/// then the ssh_config block for the host's name, then defaults.
+public struct HostResolver: Sendable {
+    public var inventory: Inventory
+    public var sshConfig: SSHConfig
+    public var sshConfigFile: String?
+
+    public init(inventory: Inventory, sshConfig: SSHConfig, sshConfigFile: String?) {
+        self.inventory = inventory
+        self.sshConfig = sshConfig
+        self.sshConfigFile = sshConfigFile
+    }
+
+    /// Loads `-F FILE` or `~/.ssh/config` (absent is fine without -F).
+    public static func loadSSHConfig(path: String?) throws -> SSHConfig {
+        if let path { return try SSHConfig.load(path: path) }
+        let user = NSHomeDirectory() + "/.ssh/config"
+        return FileManager.default.fileExists(atPath: user) ? try SSHConfig.load(path: user) : SSHConfig()
+    }
+
+    /// Adds hosts that exist only in ssh_config (`provision web-1a` with no inventory entry)
+    /// so targets can name them.
+    public func withSSHConfigHosts(for targets: [String]) -> Inventory {
+        var inventory = self.inventory
+        for target in targets {
+            for name in target.split(whereSeparator: { $0 == ":" || $0 == "," }).map(String.init)
+            where inventory.host(named: name) == nil && inventory.groups[name] == nil && sshConfig.namesHost(name) {
+                inventory.add(InventoryHost(name: name))
+            }
+        }
+        return inventory
+    }
+
+    public func resolve(_ name: String) -> ResolvedHost {
+        let host = inventory.host(named: name) ?? InventoryHost(name: name)
+        let vars = inventory.variables(for: name)
+        let fromConfig = sshConfig.resolve(name)
+        func expand(_ path: String) -> String { NSString(string: path).expandingTildeInPath }
+        var identities = fromConfig.identityFiles
+        if let key = host.identityFile ?? vars["ansible_ssh_private_key_file"]?.stringValue { identities.insert(expand(key), at: 0) }
+        let port = host.port ?? vars["ansible_port"].flatMap { Int($0.text) } ?? fromConfig.port ?? 22
+        return ResolvedHost(
+            name: name,
+            address: host.address ?? fromConfig.hostName ?? name,
+            port: port,
+            user: host.user ?? vars["ansible_user"]?.stringValue ?? fromConfig.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root",
+            identityFiles: identities,
+            identitiesOnly: fromConfig.identitiesOnly ?? false,
+            knownHostsFile: fromConfig.userKnownHostsFile.map(expand) ?? (NSHomeDirectory() + "/.ssh/known_hosts"),
+            proxyJump: fromConfig.proxyJump,
+            connectTimeout: fromConfig.connectTimeout)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Masks every known secret in text about to be printed, logged or written as JSON.
+/// Output paths call `redact` once, so a secret that slipped into a message (an error
+/// from a remote command, a diff line) is still never shown.
+public final class Redactor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var secrets: Set<String> = []
+
+    public init() {}
+
+    public func register(_ secret: Secret) {
+        let text = secret.reveal()
+        // Very short values would mask ordinary words; passwords and salts are longer.
+        guard text.count >= 4 else { return }
+        lock.lock()
+        secrets.insert(text)
+        lock.unlock()
+    }
+
+    /// Registers every secret inside `value`.
+    public func register(_ value: Value) {
+        switch value {
+        case .secret(let s): register(s)
+        case .list(let l): l.forEach(register)
+        case .dict(let d): d.values.forEach(register)
+        default: break
+        }
+    }
+
+    public func redact(_ text: String) -> String {
+        lock.lock()
+        let current = secrets
+        lock.unlock()
+        var result = text
+        // Longest first, so a secret containing another is masked whole.
+        for secret in current.sorted(by: { $0.count > $1.count }) where result.contains(secret) {
+            result = result.replacingOccurrences(of: secret, with: "********")
+        }
+        return result
+    }
+}

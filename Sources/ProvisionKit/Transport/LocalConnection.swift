@@ -1,0 +1,126 @@
+import Foundation
+
+/// Runs on the controller itself (pull mode on an instance, and `hosts: localhost`).
+/// Same contract as an SSH connection: `sh -c`, `sudo -n` for become, atomic puts.
+public final class LocalConnection: Connection, @unchecked Sendable {
+    // Immutable after init; Process handles its own threading.
+    public let hostName: String
+
+    public init(hostName: String = "localhost") {
+        self.hostName = hostName
+    }
+
+    public func run(
+        _ command: String, stdin: Data, become: Bool, timeout: TimeInterval?,
+        onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
+    ) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let isRoot = getuid() == 0
+        if become && !isRoot {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/sudo")
+            process.arguments = ["-n", "--", "/bin/sh", "-c", command]
+        } else {
+            process.arguments = ["-c", command]
+        }
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+
+        // Both streams are drained concurrently, so a large output on one cannot block the other.
+        let collected = OutputCollector()
+        let group = DispatchGroup()
+        for (pipe, kind) in [(output, OutputStreamKind.stdout), (errors, .stderr)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let handle = pipe.fileHandleForReading
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    collected.append(chunk, to: kind)
+                    onOutput?(kind, chunk)
+                }
+                group.leave()
+            }
+        }
+        DispatchQueue.global().async {
+            if !stdin.isEmpty { input.fileHandleForWriting.write(stdin) }
+            try? input.fileHandleForWriting.close()
+        }
+        if let timeout, group.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            throw ConnectionError.timeout(host: hostName, port: 0, seconds: timeout)
+        }
+        group.wait()
+        process.waitUntilExit()
+        let (out, err) = collected.result
+        return CommandResult(stdout: out, stderr: err, exitStatus: process.terminationStatus)
+    }
+
+    public func put(_ data: Data, to path: String, attributes: FileAttributes, become: Bool) throws {
+        let script = RemoteFileScript.atomicWrite(to: path, attributes: attributes, source: "cat")
+        let result = try run(script, stdin: data, become: become, timeout: nil, onOutput: nil)
+        guard result.succeeded else {
+            throw ConnectionError.protocolError(host: hostName, message: "writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    public func put(file localPath: String, to path: String, attributes: FileAttributes, become: Bool) throws {
+        let script = RemoteFileScript.atomicWrite(to: path, attributes: attributes, source: "cat " + Shell.quote(localPath))
+        let result = try run(script, stdin: Data(), become: become, timeout: nil, onOutput: nil)
+        guard result.succeeded else {
+            throw ConnectionError.protocolError(host: hostName, message: "writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    public func openTunnel(toHost host: String, port: Int) throws -> any Tunnel {
+        throw ConnectionError.protocolError(host: hostName, message: "a local connection has no tunnels; connect to \(host):\(port) directly")
+    }
+
+    public func close() {}
+}
+
+/// Thread-safe accumulation of the two output streams.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+
+    func append(_ data: Data, to kind: OutputStreamKind) {
+        lock.lock()
+        defer { lock.unlock() }
+        if kind == .stdout { out.append(data) } else { err.append(data) }
+    }
+
+    var result: (Data, Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (out, err)
+    }
+}
+
+/// Shell scripts that write files on a host the safe way: a temporary file in the target
+/// directory, owner and mode set, then one atomic rename.
+public enum RemoteFileScript {
+    public static func atomicWrite(to path: String, attributes: FileAttributes, source: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent
+        let quotedPath = Shell.quote(path)
+        var lines = [
+            "set -e",
+            "umask 077",
+            "tmp=$(mktemp \(Shell.quote((dir.isEmpty ? "." : dir) + "/.provision-XXXXXX")))",
+            "trap 'rm -f \"$tmp\"' EXIT",
+            "\(source) > \"$tmp\"",
+        ]
+        if attributes.owner != nil || attributes.group != nil {
+            let spec = (attributes.owner ?? "") + (attributes.group.map { ":" + $0 } ?? "")
+            lines.append("chown \(Shell.quote(spec)) \"$tmp\"")
+        }
+        lines.append("chmod \(String(attributes.mode, radix: 8)) \"$tmp\"")
+        lines.append("mv -f \"$tmp\" \(quotedPath)")
+        lines.append("trap - EXIT")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -232,7 +232,7 @@ final class HostPlayRunner: @unchecked Sendable {
             do {
                 var probe = probes[index * 10_000 + k]
                 if probe == nil, let snippet = try item.module.probe(item.context) {
-                    let r = try connection.run(snippet, stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
+                    let r = try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
                     probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
                 }
                 let (outcome, skipped) = try item.module.run(probe: probe, context: item.context)

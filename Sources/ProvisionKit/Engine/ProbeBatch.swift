@@ -19,13 +19,13 @@ public struct ProbeBatch: Sendable {
     }
 
     public var script: String {
-        var lines = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH"]
+        var lines: [String] = []
         for (key, snippet) in snippets {
             lines.append("echo '@@\(nonce) \(key)'")
             lines.append("( \(snippet)\n) 2>&1 </dev/null")
             lines.append("printf '\\n@@\(nonce) end %s\\n' \"$?\"")
         }
-        return lines.joined(separator: "\n") + "\n"
+        return TaskContext.withSystemPath(lines.joined(separator: "\n") + "\n")
     }
 
     /// Splits the script's output back into one result per key.

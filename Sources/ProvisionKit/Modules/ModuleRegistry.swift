@@ -4,7 +4,12 @@ public enum ModuleRegistry {
     static let collectionPrefixes = ["ansible.builtin.", "ansible.legacy.", "community.mysql.", "community.general."]
 
     public static let specs: [ModuleSpec] = [
-        // Filled in as modules land; order is irrelevant.
+        PackageModule.spec,
+        AmazonLinuxExtrasModule.spec,
+        ServiceModule.spec,
+        CommandModule.commandSpec,
+        CommandModule.shellSpec,
+        DebugModule.spec,
     ]
 
     /// The module called `name` (with or without a collection prefix), if any.

@@ -50,11 +50,16 @@ public struct TaskContext: Sendable {
         return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
     }
 
+    /// Login shells of unprivileged users often lack the sbin directories.
+    public static func withSystemPath(_ command: String) -> String {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n" + command
+    }
+
     /// Runs a command on the host with the task's privileges; throws on non-zero exit
     /// with the command's own error output.
     @discardableResult
     public func run(_ command: String, stdin: Data = Data(), what: String) throws -> CommandResult {
-        let result = try connection.run(command, stdin: stdin, become: become, timeout: nil, onOutput: nil)
+        let result = try connection.run(Self.withSystemPath(command), stdin: stdin, become: become, timeout: nil, onOutput: nil)
         guard result.succeeded else {
             let detail = (result.stderrText.isEmpty ? result.stdoutText : result.stderrText)
                 .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,0 +1,101 @@
+import Foundation
+
+/// The front door the command line uses: loads inventory and ssh_config once, resolves
+/// targets, and runs `ping` or a playbook with a chosen way of connecting.
+public final class Provisioner: @unchecked Sendable {
+    public let inventory: Inventory
+    public let resolver: HostResolver
+    public let options: RunOptions
+
+    /// `inventoryPath` nil means `./inventory.yml` when present, else ssh_config hosts only.
+    public init(inventoryPath: String?, sshConfigPath: String?, targets: [String], options: RunOptions) throws {
+        var inventory = Inventory()
+        if let path = inventoryPath {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw InputError("inventory file \(path) not found", hint: "check -i")
+            }
+            inventory = try InventoryLoader.load(path: path)
+        } else if FileManager.default.fileExists(atPath: "inventory.yml") {
+            inventory = try InventoryLoader.load(path: "inventory.yml")
+        }
+        let sshConfig = try HostResolver.loadSSHConfig(path: sshConfigPath)
+        let base = HostResolver(inventory: inventory, sshConfig: sshConfig, sshConfigFile: sshConfigPath)
+        self.inventory = base.withSSHConfigHosts(for: targets)
+        self.resolver = HostResolver(inventory: self.inventory, sshConfig: sshConfig, sshConfigFile: sshConfigPath)
+        self.options = options
+    }
+
+    /// Host names the targets resolve to, in inventory order; unknown names fail.
+    public func hosts(matching targets: [String]) throws -> [String] {
+        let patterns = targets.isEmpty ? ["all"] : targets
+        var seen = Set<String>()
+        return try patterns.flatMap { try inventory.resolve($0) }.filter { seen.insert($0).inserted }
+    }
+
+    /// Connects to each host, authenticates and runs `true` with sudo.
+    public func ping(targets: [String], reporter: RunReporter, connector: @escaping ConnectionPool.Connector) throws -> [(String, HostRecap)] {
+        let started = Date()
+        let hosts = try self.hosts(matching: targets)
+        let pool = ConnectionPool(resolver: resolver, connector: connector)
+        defer { pool.closeAll() }
+        let recaps = RecapTable(hosts: hosts)
+        PlaybookRunner.runInParallel(hosts.map { host in {
+            let begin = Date()
+            do {
+                let connection = try pool.connection(for: host)
+                let result = try connection.run("true", stdin: Data(), become: true, timeout: 30, onOutput: nil)
+                if result.succeeded {
+                    recaps.update(host) { $0.ok += 1 }
+                    reporter.report(.task(TaskReport(host: host, play: "ping", task: "ping", status: .ok, changed: false,
+                                                     duration: Date().timeIntervalSince(begin), message: "pong", diff: nil, ignoredError: false)))
+                } else {
+                    recaps.update(host) { $0.failed += 1 }
+                    reporter.report(.task(TaskReport(host: host, play: "ping", task: "ping", status: .failed, changed: false,
+                                                     duration: Date().timeIntervalSince(begin), message: "sudo true failed: \(result.stderrText)", diff: nil, ignoredError: false)))
+                }
+            } catch {
+                recaps.update(host) { $0.unreachable += 1 }
+                reporter.report(.hostUnreachable(host: host, message: "\(error)"))
+            }
+        } }, limit: options.forks ?? max(1, hosts.count))
+        let recap = recaps.ordered
+        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
+        return recap
+    }
+
+    /// Runs `playbook` on the targets. Input errors are thrown before any host is contacted.
+    public func run(playbook: Playbook, targets: [String], reporter: RunReporter, redactor: Redactor,
+                    connector: @escaping ConnectionPool.Connector) throws -> [(String, HostRecap)] {
+        let pool = ConnectionPool(resolver: resolver, connector: connector)
+        defer { pool.closeAll() }
+        let runner = PlaybookRunner(playbook: playbook, inventory: inventory, options: options, pool: pool,
+                                    reporter: reporter, redactor: redactor)
+        _ = try runner.plannedHosts(targets: targets)
+        for host in inventory.hosts { for value in inventory.variables(for: host.name).values { redactor.register(value) } }
+        return try runner.run(targets: targets)
+    }
+}
+
+/// Per-host counters filled from many threads.
+final class RecapTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var table: [String: HostRecap]
+    private let hosts: [String]
+
+    init(hosts: [String]) {
+        self.hosts = hosts
+        table = Dictionary(uniqueKeysWithValues: hosts.map { ($0, HostRecap()) })
+    }
+
+    func update(_ host: String, _ change: (inout HostRecap) -> Void) {
+        lock.lock()
+        change(&table[host, default: HostRecap()])
+        lock.unlock()
+    }
+
+    var ordered: [(String, HostRecap)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return hosts.map { ($0, table[$0]!) }
+    }
+}

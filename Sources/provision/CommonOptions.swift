@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import ProvisionKit
+
+/// Options every host-facing command shares.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .short, help: "Inventory file (default: ./inventory.yml when present).")
+    var inventory: String?
+
+    @Option(name: .customShort("F"), help: "ssh_config file (default: ~/.ssh/config).")
+    var sshConfig: String?
+
+    @Option(name: .long, help: "Hosts contacted at once (default: all).")
+    var forks: Int?
+
+    @Flag(name: .long, help: "Record host keys not yet in known_hosts (a changed key is always refused).")
+    var acceptNewHostKeys = false
+
+    @Option(name: .long, help: "SSH transport: auto (libssh2, OpenSSH where libssh2 cannot), libssh2, openssh.")
+    var transport: RunOptions.TransportPreference = .auto
+
+    @Flag(name: .long, help: "One JSON object per line, then a recap object.")
+    var json = false
+
+    @Flag(name: .short, help: "More detail (repeat for more).")
+    var verbose: Int
+
+    func validate() throws {
+        if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
+    }
+
+    func runOptions() -> RunOptions {
+        var options = RunOptions()
+        options.forks = forks
+        options.acceptNewHostKeys = acceptNewHostKeys
+        options.transport = transport
+        options.verbose = verbose
+        return options
+    }
+
+    func reporter() -> RunReporter {
+        json ? JSONReporter() : HumanReporter(verbose: verbose)
+    }
+
+    func connector(options: RunOptions, reporter: RunReporter) -> ConnectionPool.Connector {
+        let configFile = sshConfig
+        return { host in
+            try Transport.connect(host, options: options, sshConfigFile: configFile) { line in
+                reporter.report(.warning(host: host.name, message: line))
+            }
+        }
+    }
+}
+
+extension RunOptions.TransportPreference: ExpressibleByArgument {}

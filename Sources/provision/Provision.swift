@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import ProvisionKit
+
+@main
+struct Provision: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provision",
+        abstract: "Turn fresh EC2 instances into WordPress web servers over SSH, idempotently.",
+        discussion: """
+            Exit codes: 0 all good, 1 usage or configuration error, 2 some task failed, \
+            4 some host unreachable.
+            """,
+        subcommands: [RunCommand.self, PingCommand.self, HostsCommand.self, ValidateCommand.self],
+        defaultSubcommand: RunCommand.self)
+
+    /// Usage errors exit 1 (not ArgumentParser's 64): scripts rely on 0/1/2/4.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(ExitCode.usage)
+        } catch let code as ProvisionExit {
+            Foundation.exit(code.status)
+        } catch {
+            let status = exitCode(for: error)
+            if status == .success {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(status.rawValue == 64 || status.rawValue == 1 ? ExitCode.usage : status.rawValue)
+        }
+    }
+}
+
+/// Thrown to leave with a given status after output is complete.
+struct ProvisionExit: Error {
+    var status: Int32
+}
+
+typealias ExitCode = ProvisionKit.ExitCode

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import ProvisionKit
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a playbook on hosts or groups (the default command).")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .short, help: "Playbook to run.")
+    var playbook = "playbooks/site.yml"
+
+    @Option(name: .short, help: "Extra variables: key=value, @file.yml or JSON; highest precedence.")
+    var extraVars: [String] = []
+
+    @Flag(name: .long, help: "Change nothing; report what would change.")
+    var check = false
+
+    @Flag(name: .long, help: "Show file and package changes.")
+    var diff = false
+
+    @Option(name: .long, help: "Further limit the hosts (pattern).")
+    var limit: String?
+
+    @Option(name: .long, help: "Only run tasks with these tags (comma-separated).")
+    var tags: String?
+
+    @Option(name: .long, help: "Skip tasks with these tags (comma-separated).")
+    var skipTags: String?
+
+    @Argument(help: "Hosts or groups to run on (`all` for every host).")
+    var targets: [String] = []
+
+    func run() throws {
+        var options = connection.runOptions()
+        options.checkMode = check
+        options.diffMode = diff
+        options.tags = tags.map(Self.list) ?? []
+        options.skipTags = skipTags.map(Self.list) ?? []
+        options.extraVariables = try ExtraVars.parse(extraVars)
+        var patterns = targets
+        if let limit { patterns = patterns.isEmpty ? [limit] : patterns.map { "\($0):&\(limit)" } }
+
+        let book = try PlaybookLoader.load(path: playbook)
+        let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
+                                          targets: patterns, options: options)
+        let reporter = connection.reporter()
+        let redactor = Redactor()
+        let recap = try provisioner.run(playbook: book, targets: patterns, reporter: reporter, redactor: redactor,
+                                        connector: connection.connector(options: options, reporter: reporter))
+        throw ProvisionExit(status: ExitCode.forRecap(recap))
+    }
+
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
+
+struct PingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ping", abstract: "Connect, authenticate and run `true` with sudo on each host.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "Hosts or groups (default: all).")
+    var targets: [String] = []
+
+    func run() throws {
+        let options = connection.runOptions()
+        let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
+                                          targets: targets, options: options)
+        let reporter = connection.reporter()
+        let recap = try provisioner.ping(targets: targets, reporter: reporter,
+                                         connector: connection.connector(options: options, reporter: reporter))
+        throw ProvisionExit(status: ExitCode.forRecap(recap))
+    }
+}
+
+struct HostsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hosts", abstract: "List the hosts targets resolve to, and how each is reached.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "Hosts or groups (default: all).")
+    var targets: [String] = []
+
+    func run() throws {
+        let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
+                                          targets: targets, options: connection.runOptions())
+        for name in try provisioner.hosts(matching: targets) {
+            let host = provisioner.resolver.resolve(name)
+            let groups = provisioner.inventory.groups(of: name).filter { $0 != "all" }
+            if connection.json {
+                let object: [String: Any] = ["host": name, "address": host.address, "port": host.port, "user": host.user, "groups": groups]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("\(name)\t\(host.user)@\(host.address):\(host.port)\t\(groups.joined(separator: ","))")
+            }
+        }
+    }
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check a playbook without connecting to any host.")
+
+    @Option(name: .short, help: "Inventory whose variables count as defined.")
+    var inventory: String?
+
+    @Argument(help: "Playbook to check.")
+    var playbook = "playbooks/site.yml"
+
+    func run() throws {
+        let book = try PlaybookLoader.load(path: playbook)
+        var known: Set<String> = []
+        if let inventory {
+            let inv = try InventoryLoader.load(path: inventory)
+            for host in inv.hosts { known.formUnion(inv.variables(for: host.name).keys) }
+        }
+        let problems = PlaybookValidator.validate(playbook: book, knownVariables: known)
+        for problem in problems {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+        }
+        guard problems.isEmpty else { throw ProvisionExit(status: ExitCode.usage) }
+        print("\(playbook): ok (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(book.plays.reduce(0) { $0 + $1.tasks.count }) tasks)")
+    }
+}

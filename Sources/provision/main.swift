@@ -1,2 +1,0 @@
-import ProvisionKit
-print("provision")

@@ -11,7 +11,7 @@ struct Provision: ParsableCommand {
             Exit codes: 0 all good, 1 usage or configuration error, 2 some task failed, \
             4 some host unreachable.
             """,
-        subcommands: [RunCommand.self, PingCommand.self, HostsCommand.self, ValidateCommand.self],
+        subcommands: [RunCommand.self, PingCommand.self, HostsCommand.self, ValidateCommand.self, SecretsCommand.self],
         defaultSubcommand: RunCommand.self)
 
     /// Usage errors exit 1 (not ArgumentParser's 64): scripts rely on 0/1/2/4.

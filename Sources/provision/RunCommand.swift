@@ -45,6 +45,9 @@ struct RunCommand: ParsableCommand {
         let book = try PlaybookLoader.load(path: playbook)
         let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
                                           targets: patterns, options: options)
+        // Secrets rank just below -e: above the inventory and the playbook.
+        let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
+        provisioner.options.extraVariables = try SecretsFile.load(path: secretsPath).merging(options.extraVariables) { $1 }
         let reporter = connection.reporter()
         let redactor = Redactor()
         let recap = try provisioner.run(playbook: book, targets: patterns, reporter: reporter, redactor: redactor,

@@ -136,12 +136,15 @@ final class HostPlayRunner: @unchecked Sendable {
         return texts.contains { text in names.contains { text.contains($0) } }
     }
 
+    static let omitPlaceholder = "__omit_place_holder__provision__"
+
     var variables: [String: Value] {
         var vars = inventoryVariables
         vars.merge(facts.variables) { $1 }
         vars.merge(playVariables) { $1 }
         vars.merge(registered) { $1 }
         vars.merge(options.extraVariables) { $1 }
+        vars["omit"] = .string(Self.omitPlaceholder)
         return vars
     }
 
@@ -171,6 +174,8 @@ final class HostPlayRunner: @unchecked Sendable {
             var values: [String: Value] = [:]
             for (key, raw) in task.arguments {
                 let rendered = try TemplateBridge.renderValue(raw, itemVars, at: task.argumentLocations[key] ?? task.location)
+                // `default(omit)`: the parameter is left out, as in Ansible.
+                if case .string(let text) = rendered, text == Self.omitPlaceholder { continue }
                 redactor.register(rendered)
                 values[key] = rendered
             }

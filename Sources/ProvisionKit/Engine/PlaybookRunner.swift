@@ -33,6 +33,7 @@ public final class PlaybookRunner: @unchecked Sendable {
         let started = Date()
         let playHosts = try plannedHosts(targets: targets)
         let varsFiles = try playbook.plays.map { try loadVarsFiles($0) }
+        let defaults = try playbook.plays.map { try Self.loadDefaults($0) }
         for value in options.extraVariables.values { redactor.register(value) }
 
         var recaps: [String: HostRecap] = [:]
@@ -49,7 +50,8 @@ public final class PlaybookRunner: @unchecked Sendable {
             let runners = hosts.map { host in
                 HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
                                reporter: reporter, redactor: redactor,
-                               inventoryVariables: inventory.variables(for: host), playVariables: playVars)
+                               inventoryVariables: defaults[index].merging(inventory.variables(for: host)) { $1 },
+                               playVariables: playVars)
             }
             Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
             for r in runners {
@@ -64,6 +66,20 @@ public final class PlaybookRunner: @unchecked Sendable {
         let recap = order.map { ($0, recaps[$0]!) }
         reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
         return recap
+    }
+
+    /// `group_vars/all.yml` beside the playbook: defaults for every variable the play reads.
+    /// Unlike Ansible (where it outranks the inventory's `all: vars`), it sits below every
+    /// inventory variable, so a playbook's defaults never override what a user set.
+    static func loadDefaults(_ play: Play) throws -> [String: Value] {
+        let path = play.baseDirectory + "/group_vars/all.yml"
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        let loaded = try YAMLDocument.loadLocated(path: path)
+        switch loaded.value {
+        case .null: return [:]
+        case .dict(let d): return d
+        default: throw InputError("group_vars/all.yml must be a mapping of variables", at: loaded.location)
+        }
     }
 
     func loadVarsFiles(_ play: Play) throws -> [String: Value] {

@@ -5,7 +5,7 @@ import Foundation
 public final class Provisioner: @unchecked Sendable {
     public let inventory: Inventory
     public let resolver: HostResolver
-    public let options: RunOptions
+    public var options: RunOptions
 
     /// `inventoryPath` nil means `./inventory.yml` when present, else ssh_config hosts only.
     public init(inventoryPath: String?, sshConfigPath: String?, targets: [String], options: RunOptions) throws {

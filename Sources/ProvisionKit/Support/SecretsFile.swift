@@ -1,0 +1,112 @@
+import Foundation
+
+/// The controller-side file that holds a site's secrets: the DB passwords and the
+/// WordPress keys and salts. Created 0600; generated values are made once and kept, so
+/// every host (and every re-run) gets the same salts.
+///
+/// ```yaml
+/// db_admin_password: "…"      # the RDS master password: you provide it
+/// db_password: "…"            # generated when missing
+/// wordpress_salts: {AUTH_KEY: "…", …}   # generated when missing
+/// ```
+public enum SecretsFile {
+    public static let saltNames = [
+        "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY",
+        "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT",
+    ]
+
+    /// Environment variables that override the file: name -> variable.
+    public static let environment = [
+        "PROVISION_DB_PASSWORD": "db_password",
+        "PROVISION_DB_ADMIN_PASSWORD": "db_admin_password",
+    ]
+
+    /// Loads the file (every value becomes a `.secret`) and the environment overrides.
+    /// A missing file gives only the environment's values.
+    public static func load(path: String, environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: Value] {
+        var values: [String: Value] = [:]
+        if FileManager.default.fileExists(atPath: path) {
+            try checkPermissions(path)
+            let loaded = try YAMLDocument.loadLocated(path: path)
+            switch loaded.value {
+            case .null: break
+            case .dict(let d): values = d.mapValues(secretValue)
+            default: throw InputError("secrets file must be a mapping of names to values", at: loaded.location)
+            }
+        }
+        for (variable, name) in environment {
+            if let value = env[variable], !value.isEmpty { values[name] = .secret(Secret(value)) }
+        }
+        return values
+    }
+
+    static func secretValue(_ value: Value) -> Value {
+        switch value {
+        case .string, .int, .double, .bool: return .secret(Secret(value.text))
+        case .list(let l): return .list(l.map(secretValue))
+        case .dict(let d): return .dict(d.mapValues(secretValue))
+        default: return value
+        }
+    }
+
+    /// Refuses a file others can read: it holds the database's keys.
+    static func checkPermissions(_ path: String) throws {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let mode = (attributes[.posixPermissions] as? Int) ?? 0
+        if mode & 0o077 != 0 {
+            throw InputError("secrets file \(path) is readable by others (mode \(String(mode, radix: 8)))",
+                             hint: "run: chmod 600 \(path)")
+        }
+    }
+
+    /// Creates the file or adds what is missing (db_password, the eight salts); never
+    /// changes a value already there. Returns the names it added.
+    @discardableResult
+    public static func initialize(path: String) throws -> [String] {
+        var text = ""
+        var existing: [String: Value] = [:]
+        if FileManager.default.fileExists(atPath: path) {
+            try checkPermissions(path)
+            text = try String(contentsOfFile: path, encoding: .utf8)
+            if case .dict(let d) = try YAMLDocument.loadLocated(path: path).value { existing = d }
+        } else {
+            text = "# provision secrets: keep this file, mode 0600. Never commit it.\n"
+                + "# db_admin_password: the RDS master user's password (you set it when creating RDS)\n"
+        }
+        var added: [String] = []
+        if existing["db_password"] == nil {
+            text += "db_password: \(yamlQuoted(generate(length: 32)))\n"
+            added.append("db_password")
+        }
+        if existing["wordpress_salts"] == nil {
+            text += "wordpress_salts:\n"
+            for name in saltNames { text += "  \(name): \(yamlQuoted(generate(length: 64)))\n" }
+            added.append("wordpress_salts")
+        }
+        guard !added.isEmpty else { return [] }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        // Written to a 0600 temporary file and renamed: never visible with wider rights or half-written.
+        let temporary = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw InputError("cannot write secrets file \(path)")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw InputError("cannot write secrets file \(path): \(String(cString: strerror(errno)))")
+        }
+        return added
+    }
+
+    /// Random printable text from the system's CSPRNG (no quotes or backslashes, so the
+    /// file stays easy to read; templates escape whatever the user puts there anyway).
+    public static func generate(length: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%&()*+,-./:;<=>?@[]^_{|}~")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
+    }
+
+    static func yamlQuoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}

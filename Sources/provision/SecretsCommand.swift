@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import ProvisionKit
+
+struct SecretsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secrets", abstract: "Manage the secrets file (DB passwords, WordPress salts).",
+        subcommands: [Init.self])
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the secrets file, or add what it lacks (db_password, the eight salts); never changes existing values.")
+
+        @Option(name: .long, help: "Secrets file.")
+        var file = SecretsLocation.defaultPath
+
+        func run() throws {
+            let added = try SecretsFile.initialize(path: file)
+            if added.isEmpty {
+                print("\(file): complete, nothing generated")
+            } else {
+                print("\(file): generated \(added.joined(separator: ", ")) (mode 0600; keep this file, never commit it)")
+            }
+        }
+    }
+}
+
+/// Where the secrets file is: `-e secrets_file=…`, the inventory's `secrets_file`, else ./secrets.yml.
+enum SecretsLocation {
+    static let defaultPath = "secrets.yml"
+
+    static func path(extraVariables: [String: Value], inventory: Inventory) -> String {
+        if let path = extraVariables["secrets_file"]?.stringValue { return path }
+        if let path = inventory.groups["all"]?.variables["secrets_file"]?.stringValue { return path }
+        return defaultPath
+    }
+}

@@ -53,3 +53,12 @@ static inline long provision_mysql_tls_verify_result(MYSQL *mysql) {
         return -1;
     return SSL_get_verify_result((SSL *)mysql->net.pvio->ctls->ssl);
 }
+
+#include <openssl/evp.h>
+
+/* SHA-1 of `len` bytes into `out` (20 bytes); 1 on success. For comparing a wanted
+   password with a stored mysql_native_password hash without sending it anywhere. */
+static inline int provision_sha1(const void *data, size_t len, unsigned char *out) {
+    unsigned int outlen = 0;
+    return EVP_Digest(data, len, out, &outlen, EVP_sha1(), NULL) == 1 && outlen == 20;
+}

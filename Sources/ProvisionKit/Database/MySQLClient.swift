@@ -1,3 +1,26 @@
+// MariaDB Connector/C 3.3 (Debian's libmariadb3, built with OpenSSL) behind a small safe API.
+//
+// TLS through a tunnel. The client connects to 127.0.0.1:<tunnel port>, but the certificate
+// must name the real server (`login_host`: the RDS endpoint, 10.0.20.10, db.lab.internal).
+// Connector/C 3.3 only checks the name it connected to (`mysql->host`) and has no option for
+// another peer name. So:
+//   * a CA (`ca_cert`, or the system's /etc/ssl/certs for `require_tls` alone) is always set
+//     when TLS is wanted: Connector/C then verifies the chain during the handshake
+//     (SSL_VERIFY_PEER) and fails the connect with CR_SSL_CONNECTION_ERROR (2026) otherwise;
+//   * MYSQL_OPT_SSL_ENFORCE refuses a server without TLS;
+//   * direct connections also set MYSQL_OPT_SSL_VERIFY_SERVER_CERT (name checked by
+//     Connector/C before credentials are sent);
+//   * tunneled connections turn that off and, right after mysql_real_connect, provision
+//     checks the peer certificate of the connection's OpenSSL session against `login_host`
+//     itself (X509_check_host / X509_check_ip_asc, in CMySQL's shim.h, through the structs
+//     Connector/C publishes in ma_pvio.h/ma_tls.h), plus SSL_get_verify_result == X509_V_OK.
+//     A mismatch closes the connection before any statement runs.
+// Known limit: through a tunnel the name is checked after authentication, so a peer holding
+// a certificate from the same CA for ANOTHER name would see the login exchange (a scramble
+// for mysql_native_password; for caching_sha2_password full auth, the password inside TLS).
+// Closing that gap needs pinning (MARIADB_OPT_TLS_PEER_FP after a pre-flight handshake) or a
+// newer Connector/C; see the database notes in the final report.
+
 import CMySQL
 import Foundation
 

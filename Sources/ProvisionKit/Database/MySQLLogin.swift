@@ -88,23 +88,20 @@ public struct MySQLLogin: Sendable {
     /// Opens the route and connects as the admin (or as `asUser` with `asPassword`).
     public func open(_ context: TaskContext) throws -> MySQLSession {
         let route = try route(context)
-        var tunnel: (any Tunnel)? = nil
-        var address = host
-        var port = self.port
+        var opener: (@Sendable () throws -> any Tunnel)? = nil
         var viaName: String? = nil
         if case .tunnel(let through) = route {
             viaName = through
-            do {
-                let connection = try context.connectionTo(through)
-                let opened = try connection.openTunnel(toHost: host, port: self.port)
-                tunnel = opened
-                address = "127.0.0.1"
-                port = opened.localPort
-            } catch {
-                throw DatabaseError("cannot reach MySQL at \(host):\(self.port) (through \(through)): \(error)")
+            let (host, port) = (self.host, self.port)
+            opener = {
+                do {
+                    return try context.connectionTo(through).openTunnel(toHost: host, port: port)
+                } catch {
+                    throw DatabaseError("cannot reach MySQL at \(host):\(port) (through \(through)): \(error)")
+                }
             }
         }
-        let session = MySQLSession(login: self, address: address, port: port, via: viaName, tunnel: tunnel)
+        let session = MySQLSession(login: self, via: viaName, openTunnel: opener)
         do {
             session.admin = try session.connect(user: user, password: password)
         } catch {
@@ -115,22 +112,22 @@ public struct MySQLLogin: Sendable {
     }
 }
 
-/// An open route to the server (a tunnel, when one is used) and the admin connection.
+/// An open route to the server and the admin connection. Through a tunnel, every login
+/// gets its own tunnel (a forwarded port need not accept more than one connection);
+/// all are closed with the session.
 public final class MySQLSession: @unchecked Sendable {
     public let login: MySQLLogin
-    let address: String
-    let port: Int
     public let via: String?
-    private let tunnel: (any Tunnel)?
+    private let openTunnel: (@Sendable () throws -> any Tunnel)?
     private let lock = NSLock()
     private var _admin: MySQLClient?
+    private var clients: [MySQLClient] = []
+    private var tunnels: [any Tunnel] = []
 
-    init(login: MySQLLogin, address: String, port: Int, via: String?, tunnel: (any Tunnel)?) {
+    init(login: MySQLLogin, via: String?, openTunnel: (@Sendable () throws -> any Tunnel)?) {
         self.login = login
-        self.address = address
-        self.port = port
         self.via = via
-        self.tunnel = tunnel
+        self.openTunnel = openTunnel
     }
 
     public internal(set) var admin: MySQLClient! {
@@ -138,17 +135,37 @@ public final class MySQLSession: @unchecked Sendable {
         set { lock.lock(); defer { lock.unlock() }; _admin = newValue }
     }
 
-    /// Another login over the same route (e.g. as the managed user, to test its password).
+    /// A login over the route (e.g. as the managed user, to test its password); closed with
+    /// the session at the latest.
     public func connect(user: String, password: Secret, database: String? = nil) throws -> MySQLClient {
-        try MySQLClient.connect(MySQLConnectOptions(
-            host: address, port: port, user: user, password: password, serverName: login.host,
-            serverPort: login.port, via: via, tls: login.tls, connectTimeout: login.connectTimeout,
-            database: database))
+        var address = login.host, port = login.port
+        var tunnel: (any Tunnel)? = nil
+        if let openTunnel {
+            let opened = try openTunnel()
+            tunnel = opened
+            address = "127.0.0.1"
+            port = opened.localPort
+        }
+        do {
+            let client = try MySQLClient.connect(MySQLConnectOptions(
+                host: address, port: port, user: user, password: password, serverName: login.host,
+                serverPort: login.port, via: via, tls: login.tls, connectTimeout: login.connectTimeout,
+                database: database))
+            lock.lock(); clients.append(client); if let tunnel { tunnels.append(tunnel) }; lock.unlock()
+            return client
+        } catch {
+            tunnel?.close()
+            throw error
+        }
     }
 
     public func close() {
-        admin?.close()
-        tunnel?.close()
+        lock.lock()
+        let (clients, tunnels) = (self.clients, self.tunnels)
+        self.clients = []; self.tunnels = []
+        lock.unlock()
+        for client in clients { client.close() }
+        for tunnel in tunnels { tunnel.close() }
     }
 }
 

@@ -10,6 +10,8 @@ public enum ModuleRegistry {
         CommandModule.commandSpec,
         CommandModule.shellSpec,
         DebugModule.spec,
+        MySQLDatabaseModule.spec,
+        MySQLUserModule.spec,
     ]
 
     /// The module called `name` (with or without a collection prefix), if any.

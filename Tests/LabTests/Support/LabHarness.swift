@@ -48,14 +48,17 @@ enum Lab {
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { return Output(status: -1, stdout: "", stderr: "\(error)") }
         // Read both pipes concurrently so neither fills up.
-        var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        let errBox = DataBox()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
+        done.wait()
         return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errBox.data, as: UTF8.self))
     }
 
     /// The `provision` executable built with the tests.
@@ -98,3 +101,8 @@ enum Lab {
 }
 
 private final class BundleToken {}
+
+/// Written by one reader thread, read after it signals.
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+}

@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// The job users run provision for, end to end on the lab: two fresh web hosts and one
+/// database reached only through them (issue 6's five scenarios).
+final class WordPressSiteTests: XCTestCase {
+    var work = ""
+    var secrets: String { work + "/secrets.yml" }
+
+    override func setUpWithError() throws {
+        try Lab.require()
+        work = NSTemporaryDirectory() + "wp-site-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    /// The same arguments a user would type, pointed at the lab.
+    func site(_ extra: [String], hosts: [String] = ["web-1", "web-2"]) -> Lab.Output {
+        Lab.provision(["-i", Lab.inventory, "-F", Lab.sshConfig, "-p", Lab.repository + "/playbooks/site.yml",
+                       "-e", "secrets_file=\(secrets)", "-e", "db_host=10.0.20.10",
+                       "-e", "wordpress_archive=\(Lab.wordpressArchive)", "--json"] + extra + hosts)
+    }
+
+    func writeSecrets(dbPassword: String) throws {
+        let text = "db_admin_password: \"\(Lab.dbAdminPassword)\"\ndb_password: '\(dbPassword.replacingOccurrences(of: "'", with: "''"))'\n"
+        FileManager.default.createFile(atPath: secrets, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        let initialized = Lab.provision(["secrets", "init", "--file", secrets])
+        XCTAssertEqual(initialized.status, 0, initialized.all)
+    }
+
+    func curl(_ address: String, _ path: String, _ extra: [String] = []) -> Lab.Output {
+        Lab.run("/usr/bin/curl", ["-sS", "-m", "20", "-o", "-", "-w", "\n%{http_code}", "http://\(address)\(path)"] + extra)
+    }
+
+    func testSiteLifecycle() throws {
+        // A password with every character that breaks naive quoting, end to end (scenario 4).
+        let password = #"p'w"d\$x;--`y` z"#
+        try writeSecrets(dbPassword: password)
+
+        // 1. First run on fresh hosts.
+        let first = site([])
+        XCTAssertEqual(first.status, 0, "first run failed:\n\(first.all)")
+        let firstRecap = Lab.recap(first.stdout)
+        XCTAssertGreaterThan(firstRecap["web-1"]?["changed"] ?? 0, 0, first.stdout)
+        XCTAssertFalse(first.all.contains(password), "the DB password was printed")
+        for address in ["10.0.10.10", "10.0.11.10"] {
+            let page = curl(address, "/wp-admin/install.php")
+            XCTAssertTrue(page.stdout.hasSuffix("200"), "installer not served by \(address): \(page.stdout.suffix(300))")
+            XCTAssertTrue(page.stdout.contains("WordPress"), page.stdout.suffix(300).description)
+        }
+
+        // 2. An immediate re-run changes nothing, and check mode predicts nothing.
+        let second = site([])
+        XCTAssertEqual(second.status, 0, second.all)
+        for host in ["web-1", "web-2"] {
+            XCTAssertEqual(Lab.recap(second.stdout)[host]?["changed"], 0, "re-run changed something on \(host):\n\(second.stdout)")
+        }
+        let check = site(["--check"], hosts: ["web-1"])
+        XCTAssertEqual(Lab.recap(check.stdout)["web-1"]?["changed"], 0, check.stdout)
+
+        // wp-config.php: root-owned, readable by the web group only.
+        let stat = Lab.ssh("web-1", "sudo stat -c '%U %G %a' /var/www/html/wp-config.php")
+        XCTAssertEqual(stat.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "root www-data 640")
+
+        // Completing the install on web-1 makes web-2 serve the same site; a login cookie
+        // from web-1 is accepted by web-2 (same salts, same database).
+        let install = curl("10.0.10.10", "/wp-admin/install.php?step=2", [
+            "--data-urlencode", "weblog_title=Lab", "--data-urlencode", "user_name=admin",
+            "--data-urlencode", "admin_password=Lab-pass-123!", "--data-urlencode", "admin_password2=Lab-pass-123!",
+            "--data-urlencode", "pw_weak=1", "--data-urlencode", "admin_email=admin@example.com",
+            "--data-urlencode", "blog_public=0",
+        ])
+        XCTAssertTrue(install.stdout.hasSuffix("200"), "install failed: \(install.stdout.suffix(500))")
+        let front = curl("10.0.11.10", "/")
+        XCTAssertTrue(front.stdout.contains("Lab"), "web-2 does not serve the installed site: \(front.stdout.suffix(300))")
+        let jar = work + "/cookies"
+        _ = curl("10.0.10.10", "/wp-login.php", ["-c", jar, "-b", jar, "--data-urlencode", "log=admin",
+                                                 "--data-urlencode", "pwd=Lab-pass-123!", "--data-urlencode", "testcookie=1",
+                                                 "-H", "Cookie: wordpress_test_cookie=WP%20Cookie%20check"])
+        let jarText = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
+        let rewritten = jarText.replacingOccurrences(of: "10.0.10.10", with: "10.0.11.10")
+        try rewritten.write(toFile: jar, atomically: true, encoding: .utf8)
+        let admin = curl("10.0.11.10", "/wp-admin/", ["-b", jar])
+        XCTAssertTrue(admin.stdout.hasSuffix("200"), "web-2 refused web-1's login cookie: \(admin.stdout.suffix(300))")
+        XCTAssertTrue(admin.stdout.contains("Dashboard"), admin.stdout.suffix(300).description)
+
+        // 3. AMI relaunch: web-3 from web-1's disk, new address, new host key.
+        XCTAssertEqual(Lab.lab(["snapshot", "web-1"]).status, 0)
+        let launched = Lab.lab(["launch", "web-3", "--from", "web-1"])
+        XCTAssertEqual(launched.status, 0, launched.all)
+        defer { Lab.lab(["destroy", "web-3"]) }
+        let refused = site([], hosts: ["web-1", "web-3"])
+        XCTAssertEqual(refused.status, 4, "an unknown host key must make the run exit 4:\n\(refused.all)")
+        XCTAssertTrue(refused.stdout.contains("--accept-new-host-keys"), refused.stdout)
+        XCTAssertEqual(Lab.recap(refused.stdout)["web-1"]?["failed"], 0, "web-1 still completes: \(refused.stdout)")
+        let relaunched = site(["--accept-new-host-keys", "-e", "site_marker=Sample 1c"], hosts: ["web-3"])
+        XCTAssertEqual(relaunched.status, 0, relaunched.all)
+        let changedTasks = Lab.jsonLines(relaunched.stdout).filter { $0["status"] as? String == "changed" }.compactMap { $0["task"] as? String }
+        XCTAssertEqual(changedTasks, ["Site marker on the front page"], "only host-specific items may change:\n\(relaunched.stdout)")
+
+        // 5. Interrupting the unpack: the next run repairs the host.
+        XCTAssertEqual(Lab.ssh("web-2", "sudo rm -f /var/lib/provision/unarchive/* /var/www/html/wp-login.php").status, 0)
+        let repaired = site([], hosts: ["web-2"])
+        XCTAssertEqual(repaired.status, 0, repaired.all)
+        XCTAssertEqual(Lab.ssh("web-2", "test -f /var/www/html/wp-login.php").status, 0, "unpack was not redone")
+    }
+}

@@ -272,6 +272,11 @@ public enum PlaybookLoader {
                 } catch let error as ArgumentSplitter.SplitError {
                     throw InputError("\(module): cannot split arguments: \(error.message)", at: node.location)
                 }
+                func tokenLocation(_ token: ArgumentSplitter.Token) -> SourceLocation {
+                    var l = node.location
+                    l.column += text.distance(from: text.startIndex, to: token.range.lowerBound)
+                    return l
+                }
                 if PlaybookLoader.freeFormModules.contains(module) {
                     var known = PlaybookLoader.freeFormParameters
                     if let spec = spec(named: module) {
@@ -282,7 +287,7 @@ public enum PlaybookLoader {
                     for token in tokens.reversed() {
                         guard let (key, value) = ArgumentSplitter.keyValue(token.text), known.contains(key) else { continue }
                         values[key] = .string(value)
-                        locations[key] = node.location
+                        locations[key] = tokenLocation(token)
                         command.removeSubrange(token.range)
                     }
                     let cmd = command.trimmingCharacters(in: .whitespaces)
@@ -297,7 +302,7 @@ public enum PlaybookLoader {
                                              hint: "write the arguments as a mapping, or as key=value pairs")
                         }
                         values[key] = .string(value)
-                        locations[key] = node.location
+                        locations[key] = tokenLocation(token)
                     }
                 }
             case .list, .scalar:

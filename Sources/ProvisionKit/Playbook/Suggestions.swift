@@ -13,7 +13,11 @@ public enum Suggestions {
         guard let best else { return nil }
         let limit = max(1, min(3, (max(target.count, best.name.count) + 1) / 3))
         if best.distance <= limit { return best.name }
-        // A prefix or suffix typo ("src_file" for "src") still deserves a hint when short.
+        // An abbreviation ("dir" for "directory") deserves a hint when only one name fits.
+        if word.count >= 3 {
+            let prefixed = Set(candidates).filter { $0.lowercased().hasPrefix(word.lowercased()) && $0 != word }
+            if prefixed.count == 1 { return prefixed.first }
+        }
         return nil
     }
 

@@ -238,3 +238,21 @@ final class TemplateTests: XCTestCase {
         }
     }
 }
+
+final class TemplateHelpersTests: XCTestCase {
+    func testLoopItems() throws {
+        let scope = VariableScope(["pkgs": ["a", "b"], "one": "x", "n": 2])
+        XCTAssertEqual(try TemplateEngine.loopItems("{{ pkgs }}", variables: scope), ["a", "b"])
+        XCTAssertEqual(try TemplateEngine.loopItems(["{{ one }}", "{{ n }}"], variables: scope), ["x", 2])
+        XCTAssertEqual(errorText { try TemplateEngine.loopItems("{{ one }}", variables: scope, origin: SourceLocation(file: "s.yml", line: 3)) },
+                       "s.yml:3: loop must give a list, but it gave a string (e.g. loop: \"{{ packages }}\" where packages is a list)")
+    }
+
+    func testConditionsStopAtFirstFalse() throws {
+        let scope = VariableScope(["a": true])
+        XCTAssertTrue(try TemplateEngine.evaluateConditions(["a", "a == True"], variables: scope))
+        // The second condition would fail (undefined) but is never evaluated.
+        XCTAssertFalse(try TemplateEngine.evaluateConditions(["not a", "undefined_var"], variables: scope))
+        XCTAssertTrue(try TemplateEngine.evaluateConditions([], variables: scope))
+    }
+}

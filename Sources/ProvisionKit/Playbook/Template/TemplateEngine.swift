@@ -223,3 +223,24 @@ extension Value {
         }
     }
 }
+
+extension TemplateEngine {
+    /// A task's `loop:`/`with_items:` as items: a literal list (its strings templated) or a
+    /// template that must give a list.
+    public static func loopItems(_ loop: Value, variables: VariableScope, origin: SourceLocation? = nil) throws -> [Value] {
+        let v = try renderValue(loop, variables: variables, origin: origin)
+        switch v {
+        case .list(let items): return items
+        case .null: return []
+        default:
+            throw InputError("loop must give a list, but it gave a \(v.kindName)", at: origin,
+                             hint: "e.g. loop: \"{{ packages }}\" where packages is a list")
+        }
+    }
+
+    /// All of a task's `when:` conditions hold (evaluated in order, stopping at the first false one).
+    public static func evaluateConditions(_ conditions: [String], variables: VariableScope, origin: SourceLocation? = nil) throws -> Bool {
+        for c in conditions where !(try evaluateCondition(c, variables: variables, origin: origin)) { return false }
+        return true
+    }
+}

@@ -25,6 +25,10 @@ public struct Play: Sendable {
     /// `vars_files` paths resolve against it.
     public var baseDirectory: String
     public var location: SourceLocation
+    /// Where each play variable was defined (its key), for errors in templated values.
+    public var varLocations: [String: SourceLocation] = [:]
+    /// Where `vars_files` was written.
+    public var varsFilesLocation: SourceLocation? = nil
 
     public init(
         name: String? = nil, hosts: String, vars: [String: Value] = [:], varsFiles: [String] = [],
@@ -67,6 +71,12 @@ public struct PlaybookTask: Sendable {
     /// Handler topics this handler answers to besides its name.
     public var listen: [String]
     public var location: SourceLocation
+    /// `become_user:` on the task (nil: the play's).
+    public var becomeUser: String? = nil
+    /// Task-level `vars:` (raw); they rank above play vars and vars_files, below registered results.
+    public var vars: [String: Value] = [:]
+    /// Where task keywords were written (`when`, `loop`, `notify`, `name`, …), for errors.
+    public var keywordLocations: [String: SourceLocation] = [:]
 
     public init(
         name: String? = nil, module: String, arguments: [String: Value] = [:],

@@ -47,7 +47,7 @@ struct RunCommand: ParsableCommand {
                                           targets: patterns, options: options)
         // Secrets rank just below -e: above the inventory and the playbook.
         let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
-        provisioner.options.extraVariables = try SecretsFile.load(path: secretsPath).merging(options.extraVariables) { $1 }
+        provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)
         let reporter = connection.reporter()
         let redactor = Redactor()
         let recap = try provisioner.run(playbook: book, targets: patterns, reporter: reporter, redactor: redactor,
@@ -118,7 +118,9 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let book = try PlaybookLoader.load(path: playbook)
-        var known: Set<String> = []
+        // Defined at run time: playbook defaults, and what the secrets file or environment provide.
+        var known: Set<String> = Set(SecretsFile.environment.values).union(["wordpress_salts", "secrets_file"])
+        for play in book.plays { known.formUnion(try PlaybookRunner.loadDefaults(play).keys) }
         if let inventory {
             let inv = try InventoryLoader.load(path: inventory)
             for host in inv.hosts { known.formUnion(inv.variables(for: host.name).keys) }

@@ -12,6 +12,7 @@ final class HostPlayRunner: @unchecked Sendable {
     let reporter: RunReporter
     let redactor: Redactor
     /// Variable layers below and above facts, in Ansible's order of precedence.
+    let playDefaults: [String: Value]
     let inventoryVariables: [String: Value]
     let playVariables: [String: Value]  // play vars, then vars_files
 
@@ -26,7 +27,8 @@ final class HostPlayRunner: @unchecked Sendable {
     private(set) var unreachable = false
 
     init(host: String, play: Play, playIndex: Int, shared: PlayState, options: RunOptions, pool: ConnectionPool,
-         reporter: RunReporter, redactor: Redactor, inventoryVariables: [String: Value], playVariables: [String: Value]) {
+         reporter: RunReporter, redactor: Redactor, playDefaults: [String: Value], inventoryVariables: [String: Value],
+         playVariables: [String: Value]) {
         self.host = host
         self.play = play
         self.playIndex = playIndex
@@ -35,6 +37,7 @@ final class HostPlayRunner: @unchecked Sendable {
         self.pool = pool
         self.reporter = reporter
         self.redactor = redactor
+        self.playDefaults = playDefaults
         self.inventoryVariables = inventoryVariables
         self.playVariables = playVariables
     }
@@ -137,25 +140,33 @@ final class HostPlayRunner: @unchecked Sendable {
     }
 
     static let omitPlaceholder = "__omit_place_holder__provision__"
+    static let defaultsPrecedence = VariablePrecedence(rank: 50, name: "playbook defaults (group_vars/all.yml)")
+    static let secretsPrecedence = VariablePrecedence(rank: 990, name: "secrets file")
 
-    var variables: [String: Value] {
-        var vars = inventoryVariables
-        vars.merge(facts.variables) { $1 }
-        vars.merge(playVariables) { $1 }
-        vars.merge(registered) { $1 }
-        vars.merge(options.extraVariables) { $1 }
-        vars["omit"] = .string(Self.omitPlaceholder)
-        return vars
+    /// The variables a task sees, in Ansible's order of precedence. Facts, registered
+    /// results, loop items and secrets are data: never read as templates.
+    var scope: VariableScope {
+        var scope = VariableScope()
+        scope.add(["omit": .string(Self.omitPlaceholder)], at: VariablePrecedence(rank: 10, name: "built-ins"), templated: false)
+        scope.add(playDefaults, at: Self.defaultsPrecedence)
+        scope.add(inventoryVariables, at: .host)
+        scope.add(facts.variables, at: .facts)
+        scope.add(playVariables, at: .play)
+        scope.add(registered, at: .registered)
+        scope.add(options.secretVariables, at: Self.secretsPrecedence, templated: false)
+        scope.add(options.extraVariables, at: .extra)
+        return scope
     }
 
     func prepare(_ task: PlaybookTask) throws -> PreparedTask {
         guard let spec = shared.spec(for: task) else {
             throw InputError("unknown module '\(task.module)'", at: task.location)
         }
-        let vars = variables
+        var taskScope = scope
+        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task) }
         var items: [Value?] = [nil]
         if let loop = task.loop {
-            let rendered = try TemplateBridge.renderValue(loop, vars, at: task.location)
+            let rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: task.location)
             guard case .list(let list) = rendered else {
                 throw InputError("loop must be a list, got a \(rendered.kindName)", at: task.location)
             }
@@ -163,17 +174,17 @@ final class HostPlayRunner: @unchecked Sendable {
         }
         var result: [PreparedItem?] = []
         for item in items {
-            var itemVars = vars
-            if let item { itemVars[task.loopVariable] = item }
+            var itemScope = taskScope
+            if let item { itemScope.add([task.loopVariable: item], at: .loop, templated: false) }
             var runs = true
-            for condition in task.when where !(try TemplateBridge.evaluate(condition, itemVars, at: task.location)) {
+            for condition in task.when where !(try TemplateEngine.evaluateCondition(condition, variables: itemScope, origin: task.location)) {
                 runs = false
                 break
             }
             guard runs else { result.append(nil); continue }
             var values: [String: Value] = [:]
             for (key, raw) in task.arguments {
-                let rendered = try TemplateBridge.renderValue(raw, itemVars, at: task.argumentLocations[key] ?? task.location)
+                let rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
                 // `default(omit)`: the parameter is left out, as in Ansible.
                 if case .string(let text) = rendered, text == Self.omitPlaceholder { continue }
                 redactor.register(rendered)
@@ -181,7 +192,7 @@ final class HostPlayRunner: @unchecked Sendable {
             }
             let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
             let module = try spec.make(arguments)
-            let context = makeContext(variables: itemVars, become: task.become ?? play.become)
+            let context = makeContext(scope: itemScope, become: task.become ?? play.become)
             result.append(PreparedItem(module: module, context: context, label: item.map { label(for: $0) }, item: item))
         }
         if result.allSatisfy({ $0 == nil }) {
@@ -195,14 +206,16 @@ final class HostPlayRunner: @unchecked Sendable {
         return redactor.redact(item.text)
     }
 
-    func makeContext(variables: [String: Value], become: Bool) -> TaskContext {
+    func makeContext(scope: VariableScope, become: Bool) -> TaskContext {
         let pool = self.pool
         let reporter = self.reporter, redactor = self.redactor, host = self.host
         return TaskContext(
             hostName: host, connection: connection, facts: facts, become: become,
-            checkMode: options.checkMode, diffMode: options.diffMode, variables: variables,
+            checkMode: options.checkMode, diffMode: options.diffMode, variables: scope.rawValues,
             baseDirectory: play.baseDirectory,
-            renderTemplate: { source, origin in try TemplateBridge.renderText(source, variables, origin: origin) },
+            renderTemplate: { source, origin in
+                try TemplateEngine.render(source, variables: scope, origin: SourceLocation(file: origin, line: 1)).text
+            },
             connectionTo: { other in try pool.connection(for: other) },
             playHosts: shared.hosts,
             warn: { message in reporter.report(.warning(host: host, message: redactor.redact(message))) })

@@ -35,6 +35,7 @@ public final class PlaybookRunner: @unchecked Sendable {
         let varsFiles = try playbook.plays.map { try loadVarsFiles($0) }
         let defaults = try playbook.plays.map { try Self.loadDefaults($0) }
         for value in options.extraVariables.values { redactor.register(value) }
+        for value in options.secretVariables.values { redactor.register(value) }
 
         var recaps: [String: HostRecap] = [:]
         var order: [String] = []
@@ -50,7 +51,7 @@ public final class PlaybookRunner: @unchecked Sendable {
             let runners = hosts.map { host in
                 HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
                                reporter: reporter, redactor: redactor,
-                               inventoryVariables: defaults[index].merging(inventory.variables(for: host)) { $1 },
+                               playDefaults: defaults[index], inventoryVariables: inventory.variables(for: host),
                                playVariables: playVars)
             }
             Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
@@ -71,10 +72,10 @@ public final class PlaybookRunner: @unchecked Sendable {
     /// `group_vars/all.yml` beside the playbook: defaults for every variable the play reads.
     /// Unlike Ansible (where it outranks the inventory's `all: vars`), it sits below every
     /// inventory variable, so a playbook's defaults never override what a user set.
-    static func loadDefaults(_ play: Play) throws -> [String: Value] {
+    public static func loadDefaults(_ play: Play) throws -> [String: Value] {
         let path = play.baseDirectory + "/group_vars/all.yml"
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        let loaded = try YAMLDocument.loadLocated(path: path)
+        let loaded = try YAMLDocument.loadValue(path: path)
         switch loaded.value {
         case .null: return [:]
         case .dict(let d): return d
@@ -86,7 +87,7 @@ public final class PlaybookRunner: @unchecked Sendable {
         var vars: [String: Value] = [:]
         for file in play.varsFiles {
             let path = file.hasPrefix("/") ? file : play.baseDirectory + "/" + file
-            let loaded = try YAMLDocument.loadLocated(path: path)
+            let loaded = try YAMLDocument.loadValue(path: path)
             guard case .dict(let d) = loaded.value else {
                 throw InputError("vars file must be a mapping of variables", at: loaded.location)
             }

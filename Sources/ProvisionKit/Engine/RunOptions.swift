@@ -12,6 +12,8 @@ public struct RunOptions: Sendable {
     /// Hosts run at the same time (nil = all).
     public var forks: Int?
     public var extraVariables: [String: Value] = [:]
+    /// From the secrets file and environment: just below `-e`, never templated, always masked.
+    public var secretVariables: [String: Value] = [:]
     public var acceptNewHostKeys = false
     public var transport: TransportPreference = .auto
     public var verbose = 0

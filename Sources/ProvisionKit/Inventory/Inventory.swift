@@ -165,8 +165,7 @@ public struct Inventory: Sendable {
             return hosts.map(\.name).filter { groupHits.contains($0) || hostHits.contains($0) }
         }
         let known = hosts.map(\.name) + groups.keys.sorted()
-        let hint = Suggest.closest(to: name, among: known).map { "did you mean '\($0)'?" }
-            ?? "see `provision hosts` for the hosts and groups the inventory defines"
+        let hint = Suggestions.hint(for: name, in: known) ?? "see `provision hosts` for the hosts and groups the inventory defines"
         throw InputError("unknown host or group '\(name)'", hint: hint)
     }
 }

@@ -27,7 +27,7 @@ public enum SecretsFile {
         var values: [String: Value] = [:]
         if FileManager.default.fileExists(atPath: path) {
             try checkPermissions(path)
-            let loaded = try YAMLDocument.loadLocated(path: path)
+            let loaded = try YAMLDocument.loadValue(path: path)
             switch loaded.value {
             case .null: break
             case .dict(let d): values = d.mapValues(secretValue)
@@ -68,7 +68,7 @@ public enum SecretsFile {
         if FileManager.default.fileExists(atPath: path) {
             try checkPermissions(path)
             text = try String(contentsOfFile: path, encoding: .utf8)
-            if case .dict(let d) = try YAMLDocument.loadLocated(path: path).value { existing = d }
+            if case .dict(let d) = try YAMLDocument.loadValue(path: path).value { existing = d }
         } else {
             text = "# provision secrets: keep this file, mode 0600. Never commit it.\n"
                 + "# db_admin_password: the RDS master user's password (you set it when creating RDS)\n"

@@ -47,7 +47,7 @@ public struct AmazonLinuxExtrasModule: Module {
         }
         let known = Self.parseList(output)
         for topic in topics where known[topic] == nil {
-            let hint = Suggest.closest(to: topic, among: Array(known.keys)).map { " (did you mean \($0)?)" } ?? ""
+            let hint = Suggestions.closest(to: topic, in: known.keys).map { " (did you mean \($0)?)" } ?? ""
             throw ModuleError("amazon-linux-extras has no topic '\(topic)'\(hint)")
         }
         let pending = topics.filter { known[$0] != enable }

@@ -31,13 +31,6 @@ public enum FactsGatherer {
         }
         let id = fields["id"] ?? "unknown"
         let version = fields["version"] ?? ""
-        let packageManager: Facts.PackageManager
-        switch fields["pm"] {
-        case "dnf": packageManager = .dnf
-        case "yum": packageManager = .yum
-        case "apt-get": packageManager = .apt
-        default: packageManager = .unknown
-        }
         let distribution: Facts.Distribution
         switch (id, version) {
         case ("amzn", "2"): distribution = .amazonLinux2
@@ -45,6 +38,23 @@ public enum FactsGatherer {
         case ("debian", _): distribution = .debian
         case ("ubuntu", _): distribution = .ubuntu
         default: distribution = .other
+        }
+        // The distribution decides (a Debian host may have dnf installed for other reasons);
+        // what is on the PATH decides only for distributions we don't know.
+        let packageManager: Facts.PackageManager
+        let like = (fields["like"] ?? "").split(separator: " ")
+        switch distribution {
+        case .debian, .ubuntu: packageManager = .apt
+        case .amazonLinux2: packageManager = .yum
+        case .amazonLinux2023: packageManager = .dnf
+        case .other where like.contains("debian"): packageManager = .apt
+        case .other:
+            switch fields["pm"] {
+            case "dnf": packageManager = .dnf
+            case "yum": packageManager = .yum
+            case "apt-get": packageManager = .apt
+            default: packageManager = .unknown
+            }
         }
         return Facts(distribution: distribution, osID: id, osVersion: version, packageManager: packageManager,
                      initSystem: fields["init"] == "systemd" ? .systemd : .sysv,

@@ -1,0 +1,165 @@
+import Foundation
+import XCTest
+@testable import ProvisionKit
+
+/// Collects what the engine reports.
+final class CollectingReporter: RunReporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var events: [RunEvent] = []
+    func report(_ event: RunEvent) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+    }
+    var tasks: [TaskReport] {
+        lock.lock()
+        defer { lock.unlock() }
+        return events.compactMap { if case .task(let r) = $0 { return r } else { return nil } }
+    }
+    var warnings: [String] {
+        events.compactMap { if case .warning(_, let m) = $0 { return m } else { return nil } }
+    }
+}
+
+/// The engine run for real on this machine through LocalConnection: a real shell, real files.
+final class PlaybookRunnerTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "engine-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func run(_ yaml: String, options: RunOptions = RunOptions(), hosts: [String] = ["local"]) throws -> (CollectingReporter, [(String, HostRecap)]) {
+        let path = dir + "/play.yml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let playbook = try PlaybookLoader.load(path: path)
+        var inventory = Inventory()
+        for h in hosts { inventory.add(InventoryHost(name: h), toGroup: "machines") }
+        let resolver = HostResolver(inventory: inventory, sshConfig: SSHConfig(), sshConfigFile: nil)
+        let pool = ConnectionPool(resolver: resolver) { host in LocalConnection(hostName: host.name) }
+        let reporter = CollectingReporter()
+        let runner = PlaybookRunner(playbook: playbook, inventory: inventory, options: options, pool: pool,
+                                    reporter: reporter, redactor: Redactor())
+        return (reporter, try runner.run(targets: []))
+    }
+
+    var playbook: String {
+        """
+        - hosts: machines
+          vars:
+            dir: \(dir)
+          tasks:
+            - name: marker file
+              command: touch {{ dir }}/marker
+              args:
+                creates: "{{ dir }}/marker"
+              notify: note it
+            - name: say hello
+              shell: echo hello {{ inventory_hostname }}
+              register: greeting
+            - name: use the registered result
+              debug:
+                msg: "{{ greeting.stdout | default('(not run)') }}"
+            - name: loop with a condition
+              shell: echo {{ item }} >> {{ dir }}/loop-{{ inventory_hostname }}
+              args:
+                creates: "{{ dir }}/loop-done-{{ item }}"
+              loop: [x, y, z]
+              when: item != 'y'
+            - name: skipped by when
+              shell: "false"
+              when: ansible_os_family == "Nowhere"
+          handlers:
+            - name: note it
+              shell: echo ran >> {{ dir }}/handler
+        """
+    }
+
+    func testFirstRunChangesThenSecondRunOnlyRunsCommandsWithoutGuards() throws {
+        let (first, recap) = try run(playbook)
+        XCTAssertEqual(recap.first?.1.failed, 0, "\(first.tasks.map { "\($0.task): \($0.status) \($0.message ?? "")" })")
+        XCTAssertEqual(recap.first?.1.changed, 4)  // marker, hello, loop, handler
+        XCTAssertEqual(try String(contentsOfFile: dir + "/handler", encoding: .utf8), "ran\n")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/loop-local", encoding: .utf8), "x\nz\n")
+        XCTAssertEqual(first.tasks.first { $0.task == "use the registered result" }?.message, "hello local")
+        XCTAssertEqual(first.tasks.first { $0.task == "skipped by when" }?.status, .skipped)
+
+        let (second, recap2) = try run(playbook)
+        XCTAssertEqual(second.tasks.first { $0.task == "marker file" }?.status, .ok)
+        // The handler is notified only by a change: it must not run again.
+        XCTAssertEqual(try String(contentsOfFile: dir + "/handler", encoding: .utf8), "ran\n")
+        XCTAssertEqual(recap2.first?.1.changed, 2)  // the unguarded shell and the loop (no creates file made)
+    }
+
+    func testCheckModeChangesNothingAndSkipsUnguardedCommands() throws {
+        var options = RunOptions()
+        options.checkMode = true
+        let (reporter, recap) = try run(playbook, options: options)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/marker"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/handler"))
+        XCTAssertEqual(reporter.tasks.first { $0.task == "marker file" }?.status, .changed)
+        XCTAssertEqual(reporter.tasks.first { $0.task == "say hello" }?.status, .skipped)
+        XCTAssertEqual(recap.first?.1.failed, 0)
+    }
+
+    func testAFailureStopsThatHostAndExitCodeIsTwo() throws {
+        let (reporter, recap) = try run("""
+            - hosts: machines
+              tasks:
+                - name: fails
+                  shell: echo broken >&2; exit 3
+                - name: never runs
+                  shell: "true"
+            """)
+        XCTAssertEqual(recap.first?.1.failed, 1)
+        XCTAssertNil(reporter.tasks.first { $0.task == "never runs" })
+        XCTAssertEqual(reporter.tasks.first?.message, "command failed (exit 3): broken")
+        XCTAssertEqual(ExitCode.forRecap(recap), 2)
+    }
+
+    func testIgnoreErrorsContinues() throws {
+        let (reporter, recap) = try run("""
+            - hosts: machines
+              tasks:
+                - name: fails
+                  shell: exit 1
+                  ignore_errors: true
+                  register: r
+                - name: runs
+                  debug:
+                    msg: "rc was {{ r.rc }}"
+            """)
+        XCTAssertEqual(recap.first?.1.failed, 0)
+        XCTAssertEqual(reporter.tasks.last?.message, "rc was 1")
+    }
+
+    func testHostsRunInParallel() throws {
+        let started = Date()
+        let (_, recap) = try run("""
+            - hosts: machines
+              tasks:
+                - shell: sleep 1
+            """, hosts: ["a", "b", "c", "d"])
+        XCTAssertEqual(recap.count, 4)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3.5, "four 1 s tasks ran one after another")
+    }
+
+    func testSecretsNeverReachReports() throws {
+        var options = RunOptions()
+        options.secretVariables = ["db_password": .secret(Secret("hunter2-very-secret"))]
+        let (reporter, _) = try run("""
+            - hosts: machines
+              tasks:
+                - name: leaks on purpose
+                  shell: echo "pw={{ db_password }}" >&2; exit 1
+            """, options: options)
+        let text = reporter.tasks.map { ($0.message ?? "") + $0.task }.joined()
+        XCTAssertFalse(text.contains("hunter2-very-secret"), text)
+        XCTAssertTrue(text.contains("pw=********"), text)
+    }
+}

@@ -63,8 +63,10 @@ enum Lab {
 
     /// The `provision` executable built with the tests.
     static var provisionBinary: String {
-        let bundle = Bundle(for: BundleToken.self).bundleURL.deletingLastPathComponent()
-        return bundle.appendingPathComponent("provision").path
+        // The test bundle sits in the build products directory, beside the executable.
+        var products = Bundle(for: BundleToken.self).bundleURL
+        if products.pathExtension == "xctest" { products.deleteLastPathComponent() }
+        return products.appendingPathComponent("provision").path
     }
 
     /// Runs `provision` with the lab's inventory and ssh_config.

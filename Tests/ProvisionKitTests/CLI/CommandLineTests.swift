@@ -8,11 +8,11 @@ final class CommandLineTests: XCTestCase {
     override func setUpWithError() throws {
         dir = NSTemporaryDirectory() + "cli-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        // An address nothing answers on: a run that tried to connect would exit 4, not 1.
+        // A name that never resolves: a run that tried to connect would exit 4, not 1.
         try """
             all:
               hosts:
-                web-1: {ansible_host: 192.0.2.10}
+                web-1: {ansible_host: web-1.provision-test.invalid}
             """.write(toFile: dir + "/inventory.yml", atomically: true, encoding: .utf8)
     }
 

@@ -2,50 +2,16 @@ import Foundation
 import XCTest
 @testable import ProvisionKit
 
-/// Collects what the engine reports.
-final class CollectingReporter: RunReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var events: [RunEvent] = []
-    func report(_ event: RunEvent) {
-        lock.lock()
-        events.append(event)
-        lock.unlock()
-    }
-    var tasks: [TaskReport] {
-        lock.lock()
-        defer { lock.unlock() }
-        return events.compactMap { if case .task(let r) = $0 { return r } else { return nil } }
-    }
-    var warnings: [String] {
-        events.compactMap { if case .warning(_, let m) = $0 { return m } else { return nil } }
-    }
-}
-
 /// The engine run for real on this machine through LocalConnection: a real shell, real files.
 final class PlaybookRunnerTests: XCTestCase {
-    var dir = ""
+    var local: LocalPlaybook!
+    var dir: String { local.directory }
 
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "engine-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+    override func setUpWithError() throws { local = try LocalPlaybook() }
+    override func tearDownWithError() throws { local.remove() }
 
     func run(_ yaml: String, options: RunOptions = RunOptions(), hosts: [String] = ["local"]) throws -> (CollectingReporter, [(String, HostRecap)]) {
-        let path = dir + "/play.yml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let playbook = try PlaybookLoader.load(path: path)
-        var inventory = Inventory()
-        for h in hosts { inventory.add(InventoryHost(name: h), toGroup: "machines") }
-        let resolver = HostResolver(inventory: inventory, sshConfig: SSHConfig(), sshConfigFile: nil)
-        let pool = ConnectionPool(resolver: resolver) { host in LocalConnection(hostName: host.name) }
-        let reporter = CollectingReporter()
-        let runner = PlaybookRunner(playbook: playbook, inventory: inventory, options: options, pool: pool,
-                                    reporter: reporter, redactor: Redactor())
-        return (reporter, try runner.run(targets: []))
+        try local.run(yaml, options: options, hosts: hosts)
     }
 
     var playbook: String {

@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+@testable import ProvisionKit
+
+/// Collects what the engine reports.
+final class CollectingReporter: RunReporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var events: [RunEvent] = []
+    func report(_ event: RunEvent) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+    }
+    var tasks: [TaskReport] {
+        lock.lock()
+        defer { lock.unlock() }
+        return events.compactMap { if case .task(let r) = $0 { return r } else { return nil } }
+    }
+    func status(of task: String) -> TaskStatus? { tasks.first { $0.task == task }?.status }
+}
+
+/// Runs playbook text with the real engine on this machine through LocalConnection:
+/// a real shell, real files, real package tools.
+struct LocalPlaybook {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "playbook-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func run(_ yaml: String, options: RunOptions = RunOptions(), hosts: [String] = ["local"]) throws -> (CollectingReporter, [(String, HostRecap)]) {
+        let path = directory + "/play-\(UUID().uuidString.prefix(6)).yml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let playbook = try PlaybookLoader.load(path: path)
+        var inventory = Inventory()
+        for h in hosts { inventory.add(InventoryHost(name: h), toGroup: "machines") }
+        let resolver = HostResolver(inventory: inventory, sshConfig: SSHConfig(), sshConfigFile: nil)
+        let pool = ConnectionPool(resolver: resolver) { host in LocalConnection(hostName: host.name) }
+        let reporter = CollectingReporter()
+        let runner = PlaybookRunner(playbook: playbook, inventory: inventory, options: options, pool: pool,
+                                    reporter: reporter, redactor: Redactor())
+        return (reporter, try runner.run(targets: []))
+    }
+
+    static func check() -> RunOptions {
+        var options = RunOptions()
+        options.checkMode = true
+        return options
+    }
+}

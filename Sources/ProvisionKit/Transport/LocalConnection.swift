@@ -14,49 +14,14 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         _ command: String, stdin: Data, become: Bool, timeout: TimeInterval?,
         onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
     ) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        let isRoot = getuid() == 0
-        if become && !isRoot {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/sudo")
-            process.arguments = ["-n", "--", "/bin/sh", "-c", command]
-        } else {
-            process.arguments = ["-c", command]
+        let privileged = become && getuid() != 0
+        do {
+            return try ProcessRunner.run(privileged ? "/usr/bin/sudo" : "/bin/sh",
+                                         privileged ? ["-n", "--", "/bin/sh", "-c", command] : ["-c", command],
+                                         input: .data(stdin), timeout: timeout, onOutput: onOutput)
+        } catch is ProcessRunner.TimedOut {
+            throw ConnectionError.timeout(host: hostName, port: 0, seconds: timeout ?? 0)
         }
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-
-        // Both streams are drained concurrently, so a large output on one cannot block the other.
-        let collected = OutputCollector()
-        let group = DispatchGroup()
-        for (pipe, kind) in [(output, OutputStreamKind.stdout), (errors, .stderr)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let handle = pipe.fileHandleForReading
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    collected.append(chunk, to: kind)
-                    onOutput?(kind, chunk)
-                }
-                group.leave()
-            }
-        }
-        DispatchQueue.global().async {
-            if !stdin.isEmpty { input.fileHandleForWriting.write(stdin) }
-            try? input.fileHandleForWriting.close()
-        }
-        if let timeout, group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            throw ConnectionError.timeout(host: hostName, port: 0, seconds: timeout)
-        }
-        group.wait()
-        process.waitUntilExit()
-        let (out, err) = collected.result
-        return CommandResult(stdout: out, stderr: err, exitStatus: process.terminationStatus)
     }
 
     public func put(_ data: Data, to path: String, attributes: FileAttributes, become: Bool) throws {
@@ -80,25 +45,6 @@ public final class LocalConnection: Connection, @unchecked Sendable {
     }
 
     public func close() {}
-}
-
-/// Thread-safe accumulation of the two output streams.
-final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-
-    func append(_ data: Data, to kind: OutputStreamKind) {
-        lock.lock()
-        defer { lock.unlock() }
-        if kind == .stdout { out.append(data) } else { err.append(data) }
-    }
-
-    var result: (Data, Data) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (out, err)
-    }
 }
 
 /// Shell scripts that write files on a host the safe way: a temporary file in the target

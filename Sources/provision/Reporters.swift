@@ -44,7 +44,8 @@ final class HumanReporter: RunReporter, @unchecked Sendable {
             out.write(line)
             if let diff = r.diff { out.write(Self.render(diff)) }
         case .hostUnreachable(let host, let message):
-            out.write("\(host): \(paint("UNREACHABLE", "31")): \(message)")
+            let detail = message.hasPrefix(host + ": ") ? String(message.dropFirst(host.count + 2)) : message
+            out.write("\(host): \(paint("UNREACHABLE", "31")): \(detail)")
         case .warning(let host, let message):
             out.write(paint("warning", "35") + ": " + (host.map { "\($0): " } ?? "") + message)
         case .finished(let recap, let duration):

@@ -23,6 +23,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Further limit the hosts (pattern).")
     var limit: String?
 
+    @Option(name: .long, help: "Run each play on this many hosts (or percent: 30%) at a time, batch after batch.")
+    var serial: String?
+
     @Option(name: .long, help: "Only run tasks with these tags (comma-separated).")
     var tags: String?
 
@@ -39,6 +42,7 @@ struct RunCommand: ParsableCommand {
         options.tags = tags.map(Self.list) ?? []
         options.skipTags = skipTags.map(Self.list) ?? []
         options.extraVariables = try ExtraVars.parse(extraVars)
+        options.serial = try serial.map(BatchSize.init(parsing:))
         var patterns = targets
         if let limit { patterns = patterns.isEmpty ? [limit] : patterns.map { "\($0):&\(limit)" } }
 

@@ -45,23 +45,25 @@ public final class PlaybookRunner: @unchecked Sendable {
             for h in hosts where recaps[h] == nil { recaps[h] = HostRecap(); order.append(h) }
             reporter.report(.playStarted(name: play.name ?? play.hosts, hosts: hosts))
             guard !hosts.isEmpty else { continue }
-            let state = PlayState(hosts: hosts, play: play)
             var playVars = play.vars
             playVars.merge(varsFiles[index]) { $1 }
-            let runners = hosts.map { host in
-                HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
-                               reporter: reporter, redactor: redactor,
-                               playDefaults: defaults[index], inventoryVariables: inventory.variables(for: host),
-                               playVariables: playVars)
-            }
-            Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
-            for r in runners {
-                recaps[r.host]!.ok += r.recap.ok
-                recaps[r.host]!.changed += r.recap.changed
-                recaps[r.host]!.failed += r.recap.failed
-                recaps[r.host]!.skipped += r.recap.skipped
-                recaps[r.host]!.unreachable += r.recap.unreachable
-                if r.stopped { retired.insert(r.host) }
+            for batch in options.serial?.batches(of: hosts) ?? [hosts] {
+                let state = PlayState(hosts: batch, play: play)
+                let runners = batch.map { host in
+                    HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
+                                   reporter: reporter, redactor: redactor,
+                                   playDefaults: defaults[index], inventoryVariables: inventory.variables(for: host),
+                                   playVariables: playVars)
+                }
+                Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
+                for r in runners {
+                    recaps[r.host]!.ok += r.recap.ok
+                    recaps[r.host]!.changed += r.recap.changed
+                    recaps[r.host]!.failed += r.recap.failed
+                    recaps[r.host]!.skipped += r.recap.skipped
+                    recaps[r.host]!.unreachable += r.recap.unreachable
+                    if r.stopped { retired.insert(r.host) }
+                }
             }
         }
         let recap = order.map { ($0, recaps[$0]!) }

@@ -128,4 +128,27 @@ final class PlaybookRunnerTests: XCTestCase {
         XCTAssertFalse(text.contains("hunter2-very-secret"), text)
         XCTAssertTrue(text.contains("pw=********"), text)
     }
+
+    func testSerialRunsEachBatchToTheEndBeforeTheNext() throws {
+        var options = RunOptions()
+        options.serial = try BatchSize(parsing: "1")
+        let (reporter, _) = try run("""
+            - hosts: machines
+              tasks:
+                - name: one
+                  shell: "true"
+                - name: two
+                  shell: "true"
+            """, options: options, hosts: ["a", "b"])
+        XCTAssertEqual(reporter.tasks.map { "\($0.host) \($0.task)" }, ["a one", "a two", "b one", "b two"])
+    }
+
+    func testBatchSizes() throws {
+        let hosts = ["a", "b", "c", "d", "e"]
+        XCTAssertEqual(try BatchSize(parsing: "2").batches(of: hosts), [["a", "b"], ["c", "d"], ["e"]])
+        XCTAssertEqual(try BatchSize(parsing: "40%").batches(of: hosts), [["a", "b"], ["c", "d"], ["e"]])
+        XCTAssertEqual(try BatchSize(parsing: "10%").batches(of: hosts).count, 5)
+        XCTAssertThrowsError(try BatchSize(parsing: "0"))
+        XCTAssertThrowsError(try BatchSize(parsing: "150%"))
+    }
 }

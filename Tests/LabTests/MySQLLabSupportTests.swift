@@ -54,7 +54,7 @@ enum MySQLLab {
         return TaskContext(
             hostName: playHosts[0], connection: (try? connectionTo(playHosts[0])) ?? OpenSSHConnection(hostName: playHosts[0], config: sshConfig),
             facts: facts, become: false, checkMode: checkMode, diffMode: false, variables: [:], baseDirectory: "/tmp",
-            renderTemplate: { s, _ in s }, connectionTo: connectionTo, playHosts: playHosts, warn: { _ in })
+            renderTemplate: { s, _ in Rendered(text: s, containsSecret: false) }, connectionTo: connectionTo, playHosts: playHosts, warn: { _ in })
     }
 }
 

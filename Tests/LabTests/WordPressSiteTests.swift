@@ -92,7 +92,7 @@ final class WordPressSiteTests: XCTestCase {
         XCTAssertEqual(refused.status, 4, "an unknown host key must make the run exit 4:\n\(refused.all)")
         XCTAssertTrue(refused.stdout.contains("--accept-new-host-keys"), refused.stdout)
         XCTAssertEqual(Lab.recap(refused.stdout)["web-1"]?["failed"], 0, "web-1 still completes: \(refused.stdout)")
-        let relaunched = site(["--accept-new-host-keys", "-e", "site_marker=Sample 1c"], hosts: ["web-3"])
+        let relaunched = site(["--accept-new-host-keys", "-e", "site_marker='Sample 1c'"], hosts: ["web-3"])
         XCTAssertEqual(relaunched.status, 0, relaunched.all)
         let changedTasks = Lab.jsonLines(relaunched.stdout).filter { $0["status"] as? String == "changed" }.compactMap { $0["task"] as? String }
         XCTAssertEqual(changedTasks, ["Site marker on the front page"], "only host-specific items may change:\n\(relaunched.stdout)")

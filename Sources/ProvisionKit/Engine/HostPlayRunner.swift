@@ -214,7 +214,7 @@ final class HostPlayRunner: @unchecked Sendable {
             checkMode: options.checkMode, diffMode: options.diffMode, variables: scope.rawValues,
             baseDirectory: play.baseDirectory,
             renderTemplate: { source, origin in
-                try TemplateEngine.render(source, variables: scope, origin: SourceLocation(file: origin, line: 1)).text
+                try TemplateEngine.render(source, variables: scope, origin: SourceLocation(file: origin, line: 1))
             },
             connectionTo: { other in try pool.connection(for: other) },
             playHosts: shared.hosts,

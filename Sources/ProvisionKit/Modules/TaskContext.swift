@@ -13,8 +13,9 @@ public struct TaskContext: Sendable {
     public var variables: [String: Value]
     /// Directory relative `src` paths resolve against (the playbook's).
     public var baseDirectory: String
-    /// Renders template source text with `variables` (Jinja subset + filters).
-    public var renderTemplate: @Sendable (_ source: String, _ origin: String) throws -> String
+    /// Renders template source text with `variables` (Jinja subset + filters); the result
+    /// says whether a secret went into it.
+    public var renderTemplate: @Sendable (_ source: String, _ origin: String) throws -> Rendered
     /// The connection to another host of the play (e.g. `via: web-1` for a tunnel).
     public var connectionTo: @Sendable (_ host: String) throws -> any Connection
     /// Hosts of the current play, in inventory order.
@@ -25,7 +26,7 @@ public struct TaskContext: Sendable {
     public init(
         hostName: String, connection: any Connection, facts: Facts, become: Bool, checkMode: Bool,
         diffMode: Bool, variables: [String: Value], baseDirectory: String,
-        renderTemplate: @escaping @Sendable (String, String) throws -> String,
+        renderTemplate: @escaping @Sendable (String, String) throws -> Rendered,
         connectionTo: @escaping @Sendable (String) throws -> any Connection,
         playHosts: [String], warn: @escaping @Sendable (String) -> Void
     ) {

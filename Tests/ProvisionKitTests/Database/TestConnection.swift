@@ -135,7 +135,7 @@ func makeDatabaseContext(checkMode: Bool = false, playHosts: [String] = ["web-1"
     return TaskContext(
         hostName: playHosts.first ?? "localhost", connection: TestConnection(hostName: "localhost"), facts: facts,
         become: false, checkMode: checkMode, diffMode: false, variables: [:], baseDirectory: "/tmp",
-        renderTemplate: { source, _ in source },
+        renderTemplate: { source, _ in Rendered(text: source, containsSecret: false) },
         connectionTo: { name in
             guard let c = connections[name] else { throw ModuleError("no host \(name) in the play") }
             return c

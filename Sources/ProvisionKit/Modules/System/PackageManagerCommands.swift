@@ -31,13 +31,25 @@ struct PackageManagerCommands: Sendable {
         switch manager {
         case .apt:
             let filter = names.isEmpty ? "" : " | grep -x -F " + names.map { "-e " + Shell.quote($0) }.joined(separator: " ")
-            return "LC_ALL=C apt-get -s -q upgrade 2>/dev/null | awk '/^Inst / { print $2 }'" + filter + "; true"
+            return Self.cachedAptUpgradable + filter + "; true"
         default:
             // check-update exits 100 when updates exist; its list is `name.arch version repo`.
             return "\(manager == .dnf ? "dnf" : "yum") -q check-update \(Shell.join(names)) 2>/dev/null"
                 + " | awk 'NF == 3 && $1 !~ /^(Obsoleting|Security)/ { sub(/\\.[^.]*$/, \"\", $1); print $1 }'; true"
         }
     }
+
+    /// `apt-get -s upgrade` costs half a second; its answer depends only on the package lists
+    /// and dpkg's status, so it is kept on the host with their timestamps and reused while
+    /// neither changed. Where the cache cannot be written (no root), it is simply recomputed.
+    static let cachedAptUpgradable = """
+        { stamp=$(stat -c %Y.%Z /var/lib/dpkg/status /var/lib/apt/lists 2>/dev/null | tr '\\n' ' ')
+        c=/var/lib/provision/apt-upgradable
+        if [ -r $c ] && [ "$(head -n 1 $c)" = "$stamp" ]; then tail -n +2 $c
+        else out=$(LC_ALL=C apt-get -s -q upgrade 2>/dev/null | awk '/^Inst / { print $2 }')
+          { mkdir -p /var/lib/provision && printf '%s\\n%s\\n' "$stamp" "$out" > $c.new && mv -f $c.new $c; } 2>/dev/null
+          [ -n "$out" ] && printf '%s\\n' "$out"; fi; }
+        """
 
     func install(_ names: [String]) -> String {
         manager == .apt ? "\(aptGet) install \(Shell.join(names))" : "\(rpmTool) install \(Shell.join(names))"

@@ -109,14 +109,21 @@ public struct PackageModule: Module {
         // With packages named, the cache is refreshed only on the way to installing something:
         // nothing to install means nothing to refresh for. Alone, it refreshes when stale.
         let installing = !plan.install.isEmpty || !plan.upgrade.isEmpty || plan.upgradeAll
-        plan.refreshCache = updateCache && cacheStale && (names.isEmpty || installing)
+        // Updating everything can only be judged against fresh lists: a stale cache means
+        // refresh, then upgrade whatever turns out outdated (changed only if something was).
+        plan.refreshCache = updateCache && cacheStale && (names.isEmpty || updateAll || installing)
+        if updateAll && plan.refreshCache { plan.upgradeAll = true }
         var summary: [String] = []
-        if plan.refreshCache && !installing { summary.append("update the package cache") }
+        if plan.refreshCache && !installing && !updateAll { summary.append("update the package cache") }
+        if updateAll && plan.refreshCache && upgradable.isEmpty {
+            summary.append("refresh the package cache (older than \(cacheValidTime ?? 0) s) and upgrade what is outdated")
+        }
         if !plan.install.isEmpty { summary.append("install " + plan.install.joined(separator: ", ")) }
         if !plan.upgrade.isEmpty { summary.append("upgrade " + plan.upgrade.joined(separator: ", ")) }
         if !plan.remove.isEmpty { summary.append("remove " + plan.remove.joined(separator: ", ")) }
-        if plan.upgradeAll { summary.append("upgrade \(upgradable.count) package(s): " + upgradable.sorted().prefix(8).joined(separator: ", ") + (upgradable.count > 8 ? ", …" : "")) }
+        if plan.upgradeAll && !upgradable.isEmpty { summary.append("upgrade \(upgradable.count) package(s): " + upgradable.sorted().prefix(8).joined(separator: ", ") + (upgradable.count > 8 ? ", …" : "")) }
         guard !summary.isEmpty else {
+            if updateAll { return .ok("all packages up to date") }
             return .ok(names.isEmpty ? "package cache is fresh" : "\(names.count) package(s) as wanted")
         }
         let diff = FileDiff(path: "packages", before: nil,
@@ -130,7 +137,15 @@ public struct PackageModule: Module {
         if plan.refreshCache || (pm.manager == .apt && !plan.install.isEmpty && !plan.refreshCache && needsFirstUpdate(context)) {
             try context.run(pm.updateCache(), what: "updating the package cache")
         }
-        if plan.upgradeAll { try context.run(pm.upgrade([]), what: "upgrading all packages") }
+        if plan.upgradeAll {
+            // After a refresh, look again: only an actual upgrade counts as a change.
+            let outdated = try context.run(pm.queryUpgradable([]), what: "listing upgradable packages").stdoutText
+                .split(separator: "\n").filter { !$0.isEmpty }
+            if outdated.isEmpty && plan.install.isEmpty && plan.upgrade.isEmpty && plan.remove.isEmpty {
+                return TaskOutcome(changed: false, message: "package cache refreshed; all packages up to date")
+            }
+            if !outdated.isEmpty { try context.run(pm.upgrade([]), what: "upgrading all packages") }
+        }
         if !plan.install.isEmpty { try context.run(pm.install(plan.install), what: "installing " + plan.install.joined(separator: " ")) }
         if !plan.upgrade.isEmpty { try context.run(pm.upgrade(plan.upgrade), what: "upgrading " + plan.upgrade.joined(separator: " ")) }
         if !plan.remove.isEmpty { try context.run(pm.remove(plan.remove), what: "removing " + plan.remove.joined(separator: " ")) }

@@ -504,6 +504,7 @@ final class Evaluator {
         case "to_nice_json": return .string(Evaluator.json(v, pretty: true))
         case "quote": return .string(Shell.quote(text()))
         case "php_string": return .string(Evaluator.phpString(text()))
+        case "e", "escape": return .string(Evaluator.htmlEscape(text()))
         case "b64encode": return .string(Data(text().utf8).base64EncodedString())
         case "b64decode":
             guard let data = Data(base64Encoded: text()), let s = String(data: data, encoding: .utf8) else {
@@ -580,6 +581,22 @@ final class Evaluator {
     // MARK: Helpers
 
     /// A PHP single-quoted string literal, quotes included: `'` -> `\'`, `\` -> `\\`.
+    /// Jinja's `e`: text safe inside HTML.
+    static func htmlEscape(_ text: String) -> String {
+        var out = ""
+        for ch in text {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&#34;"
+            case "'": out += "&#39;"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
     static func phpString(_ s: String) -> String {
         var out = "'"
         for c in s {

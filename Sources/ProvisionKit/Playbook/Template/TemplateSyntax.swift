@@ -81,6 +81,7 @@ struct LocatedToken: Sendable {
 /// Filters and tests the engine knows; used at parse time so typos fail early with a hint.
 enum TemplateBuiltins {
     static let filters: Set<String> = [
+        "e", "escape",
         "default", "d", "lower", "upper", "trim", "int", "float", "bool", "string", "length", "count",
         "join", "replace", "to_json", "to_nice_json", "quote", "php_string", "b64encode", "b64decode",
         "basename", "dirname", "regex_replace", "regex_escape", "mandatory", "first", "last", "list",

@@ -72,7 +72,7 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         }
         if text.contains("Host key verification failed") || text.contains("No ED25519 host key is known")
             || text.contains("host key is known for") {
-            let presented = Self.match(text, #"(SHA256:[A-Za-z0-9+/=]+)"#) ?? "(not shown by ssh)"
+            let presented = Self.match(text, #"(SHA256:[A-Za-z0-9+/=]+)"#) ?? presentedFingerprint() ?? "(not shown by ssh)"
             return .hostKeyUnknown(host: host.name, fingerprint: presented, knownHostsFile: host.knownHostsFile)
         }
         if text.contains("Permission denied") {
@@ -86,6 +86,20 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         }
         let last = text.split(separator: "\n").last.map(String.init) ?? "ssh failed"
         return .protocolError(host: host.name, message: last)
+    }
+
+    /// ssh in batch mode does not print the key it refused: ask the host for it, so the
+    /// user can compare it with the console's before accepting it.
+    func presentedFingerprint() -> String? {
+        guard let scan = try? ProcessRunner.run("/usr/bin/ssh-keyscan", ["-T", "5", "-t", "ed25519,ecdsa,rsa", "-p", String(host.port), host.address], timeout: 10),
+              scan.succeeded, !scan.stdout.isEmpty,
+              let listed = try? ProcessRunner.run("/usr/bin/ssh-keygen", ["-l", "-f", "-"], input: .data(scan.stdout), timeout: 10)
+        else { return nil }
+        let lines = listed.stdoutText.split(separator: "\n")
+        return (lines.first { $0.hasSuffix("(ED25519)") } ?? lines.first).flatMap { line in
+            let parts = line.split(separator: " ")
+            return parts.count >= 4 ? "\(parts[1]) (\(parts.last!.trimmingCharacters(in: CharacterSet(charactersIn: "()"))))" : nil
+        }
     }
 
     static func match(_ text: String, _ pattern: String) -> String? {

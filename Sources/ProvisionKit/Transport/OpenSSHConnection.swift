@@ -25,6 +25,8 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
             "-o", "BatchMode=yes",
             "-o", "StrictHostKeyChecking=\(acceptNewHostKeys ? "accept-new" : "yes")",
             "-o", "UserKnownHostsFile=\(host.knownHostsFile)",
+            // Recorded keys stay readable (and line numbers meaningful), as libssh2 writes them.
+            "-o", "HashKnownHosts=no",
             "-o", "ConnectTimeout=\(host.connectTimeout ?? connectTimeout)",
             "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4",
             // curve25519 first: the post-quantum default costs ~100 ms per handshake.
@@ -62,7 +64,7 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
             return .nameResolution(host: host.address)
         }
         if text.contains("Connection refused") { return .refused(host: host.address, port: host.port) }
-        if text.contains("timed out") { return .timeout(host: host.address, port: host.port, seconds: Double(host.connectTimeout ?? 10)) }
+        if text.contains("timed out") || text.contains("No route to host") || text.contains("Network is unreachable") { return .timeout(host: host.address, port: host.port, seconds: Double(host.connectTimeout ?? 10)) }
         if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") || text.contains("Host key for") && text.contains("has changed") {
             let presented = Self.match(text, #"(SHA256:[A-Za-z0-9+/=]+)"#) ?? "unknown"
             let offending = firstLine(containing: "Offending")

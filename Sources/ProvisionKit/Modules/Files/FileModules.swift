@@ -1,0 +1,6 @@
+/// The file modules, for ModuleRegistry: `ModuleRegistry.specs += FileModules.specs`.
+public enum FileModules {
+    public static let specs: [ModuleSpec] = [
+        FileModule.spec,
+    ]
+}

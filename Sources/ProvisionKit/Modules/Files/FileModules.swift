@@ -2,5 +2,7 @@
 public enum FileModules {
     public static let specs: [ModuleSpec] = [
         FileModule.spec,
+        CopyModule.spec,
+        TemplateModule.spec,
     ]
 }

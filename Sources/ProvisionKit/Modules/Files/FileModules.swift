@@ -4,5 +4,6 @@ public enum FileModules {
         FileModule.spec,
         CopyModule.spec,
         TemplateModule.spec,
+        LineInFileModule.spec,
     ]
 }

@@ -5,5 +5,6 @@ public enum FileModules {
         CopyModule.spec,
         TemplateModule.spec,
         LineInFileModule.spec,
+        UnarchiveModule.spec,
     ]
 }

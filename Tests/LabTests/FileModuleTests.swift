@@ -41,7 +41,7 @@ final class CountingConnection: Connection, @unchecked Sendable {
 /// The file modules on lab host web-1 (user ec2-user, become through sudo): first run
 /// changed, second ok, check mode predicts the first run on a fresh target and nothing on
 /// a converged one. Skips when no lab is up; never starts or stops the lab.
-final class FileModuleLabTests: XCTestCase {
+final class FilesLabTests: XCTestCase {
     var connection: CountingConnection!
     var root = ""
     var local = ""

@@ -42,6 +42,9 @@ public struct FileModule: Module {
         force = try args.bool("force", default: false)
         follow = try args.bool("follow", default: true)
         if recurse && state != .directory { throw args.error("recurse", "needs state: directory") }
+        if state == .absent && (path == "/" || path.allSatisfy({ $0 == "/" || $0 == "." })) {
+            throw args.error("path", "'\(path)' cannot be removed")
+        }
         if state == .link && (src ?? "").isEmpty { throw args.error("src", "is required with state: link") }
         if recurse, let mode = attributes.mode { _ = try mode.findMismatchPredicate() }
     }

@@ -20,6 +20,7 @@ final class FilesFileModuleTests: XCTestCase {
         try host.assertConverges(FileModule.spec, ["path": .string(host.path("gone")), "state": "absent"], snapshot: { host.describe("gone") })
         XCTAssertFalse(FileManager.default.fileExists(atPath: host.path("gone")))
         XCTAssertFalse(try host.run(FileModule.spec, ["path": .string(host.path("never")), "state": "absent"]).changed)
+        XCTAssertThrowsError(try host.module(FileModule.spec, ["path": "/", "state": "absent"]))
     }
 
     func testRecurseFindsOneDeepMismatchAndFixesAll() throws {

@@ -58,7 +58,7 @@ final class FilesLabTests: XCTestCase {
 
     override func tearDownWithError() throws {
         if let connection, root.hasPrefix("/var/tmp/provision-filetest.") {
-            _ = try? connection.run("rm -rf -- \(Shell.quote(root)) \(UnarchiveModule.markerDirectory)/\(FileDigest.hex(root + "/www"))", become: true)
+            _ = try? connection.run("rm -rf -- \(Shell.quote(root)) \(UnarchiveModule.markerDirectory)/\(SHA256.hex(root + "/www"))", become: true)
             connection.close()
         }
         try? FileManager.default.removeItem(atPath: local)
@@ -71,7 +71,7 @@ final class FilesLabTests: XCTestCase {
                          architecture: "x86_64", hostname: "web-1"),
             become: true, checkMode: check, diffMode: diff, variables: variables, baseDirectory: local,
             renderTemplate: { source, origin in
-                try TemplateEngine.render(source, variables: variables, origin: SourceLocation(file: origin, line: 1)).text
+                try TemplateEngine.render(source, variables: variables, origin: SourceLocation(file: origin, line: 1))
             },
             connectionTo: { _ in throw ModuleError("one host") }, playHosts: ["web-1"], warn: { _ in })
     }
@@ -139,7 +139,7 @@ final class FilesLabTests: XCTestCase {
         XCTAssertEqual(try play(tasks, check: true, variables: variables), [false, false, false, false, false, false])
 
         // An interrupted unpack (no marker) is redone.
-        _ = try remote("rm -f \(UnarchiveModule.markerDirectory)/\(FileDigest.hex(www))")
+        _ = try remote("rm -f \(UnarchiveModule.markerDirectory)/\(SHA256.hex(www))")
         XCTAssertEqual(try play([tasks[1]], check: true), [true])
         XCTAssertEqual(try play([tasks[1]]), [true])
         XCTAssertEqual(try play([tasks[1]]), [false])

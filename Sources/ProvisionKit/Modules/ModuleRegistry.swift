@@ -3,7 +3,7 @@ public enum ModuleRegistry {
     /// Prefixes Ansible users write before module names.
     static let collectionPrefixes = ["ansible.builtin.", "ansible.legacy.", "community.mysql.", "community.general."]
 
-    public static let specs: [ModuleSpec] = [
+    public static let specs: [ModuleSpec] = FileModules.specs + [
         PackageModule.spec,
         AmazonLinuxExtrasModule.spec,
         ServiceModule.spec,

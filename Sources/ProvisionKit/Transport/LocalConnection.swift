@@ -28,7 +28,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         let script = RemoteFileScript.atomicWrite(to: path, attributes: attributes, source: "cat")
         let result = try run(script, stdin: data, become: become, timeout: nil, onOutput: nil)
         guard result.succeeded else {
-            throw ConnectionError.protocolError(host: hostName, message: "writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 
@@ -36,7 +36,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         let script = RemoteFileScript.atomicWrite(to: path, attributes: attributes, source: "cat " + Shell.quote(localPath))
         let result = try run(script, stdin: Data(), become: become, timeout: nil, onOutput: nil)
         guard result.succeeded else {
-            throw ConnectionError.protocolError(host: hostName, message: "writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 

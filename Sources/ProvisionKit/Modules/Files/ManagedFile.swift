@@ -47,8 +47,8 @@ public struct ManagedFile: Sendable {
 
     func digest(of content: Content) throws -> String {
         switch content {
-        case .data(let d): return FileDigest.hex(d)
-        case .localFile(let p): return try LocalFileDigests.shared.digest(of: p)
+        case .data(let d): return SHA256.hex(d)
+        case .localFile(let p): return try LocalDigests.shared.sha256(of: p)
         }
     }
 
@@ -64,7 +64,7 @@ public struct ManagedFile: Sendable {
         }
         let exists = target == .file
         let wanted = try digest(of: content)
-        let current = file.sha256 ?? oldContent.map(FileDigest.hex)
+        let current = file.sha256 ?? oldContent.map { SHA256.hex($0) }
         let contentDiffers = !exists || current != wanted
 
         var changes: [String] = []

@@ -61,7 +61,7 @@ public struct TemplateModule: Module {
         let rendered = try context.renderTemplate(source, path)
         var managed = file
         managed.mask = SecretMask(variables: context.variables)
-        return try managed.decide(remote, content: .data(Data(rendered.utf8)), context: context)
+        return try managed.decide(remote, content: .data(Data(rendered.text.utf8)), context: context)
     }
 
     public func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome {

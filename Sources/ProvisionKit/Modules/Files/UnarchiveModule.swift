@@ -81,7 +81,7 @@ public struct UnarchiveModule: Module {
     }
 
     /// The marker for `dest`: named by the SHA-256 of the path, so any path maps to one file name.
-    var markerPath: String { Self.markerDirectory + "/" + FileDigest.hex(dest) }
+    var markerPath: String { Self.markerDirectory + "/" + SHA256.hex(dest) }
 
     enum Format: Equatable { case tar(String?), zip }
 
@@ -131,7 +131,7 @@ public struct UnarchiveModule: Module {
             archive = "url=" + url + (checksum.map { " sha256=" + $0 } ?? "")
         case .local(let src):
             let path = try CopyModule.findLocal(src, context)
-            let digest = try LocalFileDigests.shared.digest(of: path)
+            let digest = try LocalDigests.shared.sha256(of: path)
             if let checksum, checksum != digest {
                 throw ModuleError("\(path) has SHA-256 \(digest), not the expected \(checksum)")
             }
@@ -147,7 +147,7 @@ public struct UnarchiveModule: Module {
             archive = "sha256=" + digest
         }
         let options = ["strip=\(stripComponents ?? 0)", "owner=\(owner ?? "")", "group=\(group ?? "")"] + extraOptions
-        archive += " options=" + String(FileDigest.hex(options.joined(separator: "\u{0}")).prefix(16))
+        archive += " options=" + String(SHA256.hex(options.joined(separator: "\u{0}")).prefix(16))
         return (archive, upload)
     }
 

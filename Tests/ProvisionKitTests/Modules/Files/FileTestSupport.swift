@@ -28,7 +28,7 @@ struct FileModuleDriver {
                          architecture: "x86_64", hostname: "local"),
             become: become, checkMode: check, diffMode: diff, variables: variables, baseDirectory: directory,
             renderTemplate: { source, origin in
-                try TemplateEngine.render(source, variables: variables, origin: SourceLocation(file: origin, line: 1)).text
+                try TemplateEngine.render(source, variables: variables, origin: SourceLocation(file: origin, line: 1))
             },
             connectionTo: { _ in throw ModuleError("no other hosts") }, playHosts: [connection.hostName], warn: { _ in })
     }

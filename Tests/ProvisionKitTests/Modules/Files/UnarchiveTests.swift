@@ -24,7 +24,7 @@ final class FilesUnarchiveTests: XCTestCase {
     }
 
     func marker(for dest: String) -> String {
-        let path = UnarchiveModule.markerDirectory + "/" + FileDigest.hex(dest)
+        let path = UnarchiveModule.markerDirectory + "/" + SHA256.hex(dest)
         markers.append(path)
         return path
     }
@@ -72,7 +72,7 @@ final class FilesUnarchiveTests: XCTestCase {
     func testURLFetchedOnTheHostWithChecksum() throws {
         let server = try HTTPServer(directory: host.directory)
         defer { server.stop() }
-        let digest = try FileDigest.hex(fileAt: host.path("wordpress.tar.gz"))
+        let digest = try SHA256.hex(fileAt: host.path("wordpress.tar.gz"))
         let www = host.path("www")
         let marker = marker(for: www)
         let url = "http://127.0.0.1:\(server.port)/wordpress.tar.gz"

@@ -5,11 +5,11 @@ import XCTest
 final class FilesDigestTests: XCTestCase {
     /// FIPS 180-4 / NIST example vectors.
     func testKnownVectors() {
-        XCTAssertEqual(FileDigest.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(FileDigest.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(FileDigest.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+        XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        XCTAssertEqual(FileDigest.hex(String(repeating: "a", count: 1_000_000)),
+        XCTAssertEqual(SHA256.hex(String(repeating: "a", count: 1_000_000)),
                        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
@@ -19,25 +19,25 @@ final class FilesDigestTests: XCTestCase {
         for length in [1, 54, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000] {
             let data = Data((0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
             let r = try connection.run("sha256sum", stdin: data)
-            XCTAssertEqual(FileDigest.hex(data), String(r.stdoutText.prefix(64)), "length \(length)")
+            XCTAssertEqual(SHA256.hex(data), String(r.stdoutText.prefix(64)), "length \(length)")
         }
     }
 
     func testIncrementalUpdatesAndFilesMatchOneShot() throws {
         let data = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) })
-        var d = FileDigest()
+        var d = SHA256()
         var offset = 0
         for size in [1, 3, 63, 64, 65, 200, 1000] {
             d.update(data[offset..<offset + size])
             offset += size
         }
         d.update(data[offset...])
-        XCTAssertEqual(FileDigest.hexString(d.finalize()), FileDigest.hex(data))
+        XCTAssertEqual(SHA256.hexString(d.finalize()), SHA256.hex(data))
         let path = NSTemporaryDirectory() + "digest-\(UUID().uuidString)"
         try data.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        XCTAssertEqual(try FileDigest.hex(fileAt: path), FileDigest.hex(data))
-        XCTAssertEqual(try LocalFileDigests.shared.digest(of: path), FileDigest.hex(data))
+        XCTAssertEqual(try SHA256.hex(fileAt: path), SHA256.hex(data))
+        XCTAssertEqual(try LocalDigests.shared.sha256(of: path), SHA256.hex(data))
     }
 }
 

@@ -193,7 +193,7 @@ final class TransportConformanceTests: XCTestCase {
             try "# comment\n10.0.10.10 ssh-ed25519 \(otherKey)\n".write(toFile: file, atomically: true, encoding: .utf8)
             for accept in [false, true] {
                 expectFailure(try endpoint { $0.knownHostsFile = file }, accept: accept) {
-                    if case .hostKeyChanged(_, _, let presented, _, let line) = $0 { return line == 2 && presented.hasPrefix("SHA256:") }
+                    if case .hostKeyChanged(_, _, let presented, _, let line, let name) = $0 { return line == 2 && presented.hasPrefix("SHA256:") && name == "10.0.10.10" }
                     return false
                 }
             }

@@ -8,7 +8,8 @@ public enum ConnectionError: Error, Equatable, Sendable, CustomStringConvertible
     case timeout(host: String, port: Int, seconds: Double)
     case authenticationFailed(user: String, host: String, tried: [String])
     case hostKeyUnknown(host: String, fingerprint: String, knownHostsFile: String)
-    case hostKeyChanged(host: String, expected: String, presented: String, knownHostsFile: String, line: Int)
+    /// `recordedAs` is the name the stale line is filed under (the address, or `[address]:port`).
+    case hostKeyChanged(host: String, expected: String, presented: String, knownHostsFile: String, line: Int, recordedAs: String)
     case sudoNeedsPassword(host: String)
     case keyUnreadable(path: String, reason: String)
     case protocolError(host: String, message: String)
@@ -27,8 +28,8 @@ public enum ConnectionError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(user)@\(host): authentication failed (\(keys))"
         case .hostKeyUnknown(let host, let fingerprint, let file):
             return "\(host): host key \(fingerprint) is not in \(file); verify it, then re-run with --accept-new-host-keys to record it"
-        case .hostKeyChanged(let host, let expected, let presented, let file, let line):
-            return "\(host): HOST KEY CHANGED (expected \(expected), got \(presented)); if the host was rebuilt, remove line \(line) of \(file): ssh-keygen -R \(host) -f \(file)"
+        case .hostKeyChanged(let host, let expected, let presented, let file, let line, let name):
+            return "\(host): HOST KEY CHANGED (expected \(expected), got \(presented)); if the host was rebuilt, remove line \(line) of \(file): ssh-keygen -R \(Shell.quote(name)) -f \(Shell.quote(file))"
         case .sudoNeedsPassword(let host):
             return "\(host): sudo requires a password; allow passwordless sudo (NOPASSWD) for this user"
         case .keyUnreadable(let path, let reason):

@@ -100,7 +100,8 @@ extension SessionLoop {
             return
         case .changed(let expected):
             throw ConnectionError.hostKeyChanged(host: host.name, expected: KnownHosts.fingerprint(base64: expected.keyBase64),
-                                                 presented: presented, knownHostsFile: knownHosts.path, line: expected.line)
+                                                 presented: presented, knownHostsFile: knownHosts.path, line: expected.line,
+                                                 recordedAs: KnownHosts.hostPattern(host.address, port: host.port))
         case .unknown:
             guard accept else {
                 throw ConnectionError.hostKeyUnknown(host: host.name, fingerprint: "\(presented) (\(typeName))", knownHostsFile: knownHosts.path)

@@ -70,7 +70,8 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
             let offending = firstLine(containing: "Offending")
             let line = offending.flatMap { Self.match($0, #":(\d+)\s*$"#) }.flatMap { Int($0) } ?? 0
             return .hostKeyChanged(host: host.name, expected: "the key on line \(line)", presented: presented,
-                                   knownHostsFile: host.knownHostsFile, line: line)
+                                   knownHostsFile: host.knownHostsFile, line: line,
+                                   recordedAs: KnownHosts.hostPattern(host.address, port: host.port))
         }
         if text.contains("Host key verification failed") || text.contains("No ED25519 host key is known")
             || text.contains("host key is known for") {

@@ -87,6 +87,10 @@ final class SessionLoop: @unchecked Sendable {
     var socket: Int32 = -1
     var session: OpaquePointer?
     var forwards: [Forward] = []
+    /// libssh2 keeps one channel-open state machine per session: a second open started
+    /// while one is pending would continue the first. Whoever holds this drives its open
+    /// to the end before anyone else starts one.
+    var openOwner: ObjectIdentifier?
     private let lock = NSLock()
     private var jobs: [() -> Void] = []
     private var running = false

@@ -44,7 +44,9 @@ final class Forward {
         localPort = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    var hasPendingWork: Bool { links.contains { !$0.toChannel.isEmpty || !$0.toClient.isEmpty || $0.channel == nil } }
+    var hasPendingWork: Bool {
+        links.contains { !$0.toChannel.isEmpty || !$0.toClient.isEmpty || ($0.channel == nil && (loop.openOwner == nil || loop.openOwner == ObjectIdentifier($0))) }
+    }
 
     func pollDescriptors() -> [pollfd] {
         [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
@@ -65,11 +67,17 @@ final class Forward {
         var buffer = [UInt8](repeating: 0, count: 32 * 1024)
         for link in links {
             if link.channel == nil {
+                let me = ObjectIdentifier(link)
+                guard loop.openOwner == nil || loop.openOwner == me else { continue }
+                loop.openOwner = me
                 link.channel = libssh2_channel_direct_tcpip_ex(session, target, Int32(targetPort), "127.0.0.1", Int32(localPort))
                 if link.channel == nil {
-                    if libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN { link.clientClosed = true; link.channelClosed = true }
-                    continue
+                    if libssh2_session_last_errno(session) == LIBSSH2_ERROR_EAGAIN { continue }
+                    link.clientClosed = true
+                    link.channelClosed = true
                 }
+                loop.openOwner = nil
+                if link.channel == nil { continue }
             }
             guard let channel = link.channel else { continue }
             // client -> channel
@@ -112,6 +120,18 @@ final class Forward {
     }
 
     func closeAll() {
+        // An open still in flight must be finished (and its channel freed), or the
+        // session's next open would continue it.
+        if let session = loop.session, let pending = links.first(where: { loop.openOwner == ObjectIdentifier($0) }) {
+            let deadline = Date().addingTimeInterval(15)
+            while pending.channel == nil, Date() < deadline {
+                pending.channel = libssh2_channel_direct_tcpip_ex(session, target, Int32(targetPort), "127.0.0.1", Int32(localPort))
+                if pending.channel != nil || libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN { break }
+                var fd = pollfd(fd: loop.socket, events: Int16(POLLIN), revents: 0)
+                _ = poll(&fd, 1, 200)
+            }
+            loop.openOwner = nil
+        }
         for link in links { close(link) }
         links = []
         Glibc.close(listener)

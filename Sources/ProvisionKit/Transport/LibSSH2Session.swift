@@ -183,9 +183,20 @@ extension SessionLoop {
               onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?) throws -> CommandResult {
         guard let session else { throw ConnectionError.disconnected(host: host.name, message: "not connected") }
         let deadline = timeout.map { Date().addingTimeInterval($0) }
-        let channel = try retryPointer("opening a channel", deadline: deadline) {
-            libssh2_channel_open_ex(session, "session", 7, 2 * 1024 * 1024, 32768, nil, 0)
+        // Let a tunnel's pending open finish first (the waits keep servicing it).
+        let token = OpenToken()
+        while openOwner != nil {
+            if let deadline, Date() > deadline { throw ConnectionError.timeout(host: host.name, port: host.port, seconds: timeout ?? 0) }
+            waitSocket(timeout: 0.2)
         }
+        openOwner = ObjectIdentifier(token)
+        let opened = Result {
+            try retryPointer("opening a channel", deadline: deadline) {
+                libssh2_channel_open_ex(session, "session", 7, 2 * 1024 * 1024, 32768, nil, 0)
+            }
+        }
+        openOwner = nil
+        let channel = try opened.get()
         defer { libssh2_channel_free(channel) }
         let started = try retry("exec", deadline: deadline) {
             libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count))
@@ -248,6 +259,9 @@ extension SessionLoop {
         return CommandResult(stdout: out, stderr: err, exitStatus: status)
     }
 }
+
+/// Identifies an exec's channel open while it holds the session's open state.
+final class OpenToken {}
 
 /// Thrown when libssh2 itself cannot authenticate with a key the server would accept
 /// from OpenSSH; `Transport.connect` then falls back to the OpenSSH client.

@@ -184,6 +184,7 @@ final class LibSSH2Loop: @unchecked Sendable {
     private var sftp: OpaquePointer?
     private var broken: ConnectionError?
     private var listeners: [TunnelListener] = []
+    private var abandonedChannels: [OpaquePointer] = []
     private var nextTunnelID = 1
     private var openGate: ObjectIdentifier?  // who is in the middle of opening a channel
     private let jobGateToken = ObjectIdentifier(LibSSH2Loop.self)
@@ -309,6 +310,8 @@ final class LibSSH2Loop: @unchecked Sendable {
             if listener.fd >= 0 { Glibc.close(listener.fd) }
         }
         listeners.removeAll()
+        for channel in abandonedChannels { libssh2_channel_free(channel) }
+        abandonedChannels.removeAll()
         if let session {
             // Blocking with a short timeout, so that nothing here can return "again" and leak.
             libssh2_session_set_timeout(session, 2000)
@@ -337,7 +340,8 @@ final class LibSSH2Loop: @unchecked Sendable {
             timeout = Int32(min(max(nextKeepalive.timeIntervalSinceNow * 1000, 1), 60_000))
         }
         let progressed = serviceTunnels()
-        pollOnce(sessionEvents: activeTunnelChannels ? Int16(POLLIN) : 0, timeoutMs: progressed ? 0 : timeout)
+        let waiting = activeTunnelChannels || !abandonedChannels.isEmpty
+        pollOnce(sessionEvents: waiting ? Int16(POLLIN) : 0, timeoutMs: progressed ? 0 : (abandonedChannels.isEmpty ? timeout : 1000))
         _ = serviceTunnels()
     }
 
@@ -786,12 +790,17 @@ final class LibSSH2Loop: @unchecked Sendable {
         return CommandResult(stdout: out, stderr: err, exitStatus: status)
     }
 
-    /// Frees a channel (sending a close if needed); gives up waiting after 5 s.
+    /// Frees a channel (sending a close if needed). One that cannot be freed right away (its
+    /// command still runs after a timeout) is retried by the event loop, so it never holds up a job.
     private func freeChannel(_ channel: OpaquePointer) {
-        let deadline = Date().addingTimeInterval(5)
-        while libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN {
-            do { try waitIO(until: deadline) } catch { _ = libssh2_channel_free(channel); return }
+        if libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN, broken == nil {
+            abandonedChannels.append(channel)
         }
+    }
+
+    private func freeAbandonedChannels() {
+        guard !abandonedChannels.isEmpty, broken == nil else { return }
+        abandonedChannels.removeAll { libssh2_channel_free($0) != LIBSSH2_ERROR_EAGAIN }
     }
 
     // MARK: Files
@@ -969,6 +978,7 @@ final class LibSSH2Loop: @unchecked Sendable {
 
     /// Moves tunnel data without blocking; returns whether anything moved.
     private func serviceTunnels() -> Bool {
+        freeAbandonedChannels()
         guard !listeners.isEmpty else { return false }
         lock.lock()
         let closing = closedTunnels

@@ -10,9 +10,14 @@ import Darwin
 /// libssh2, initialised once per process before any session exists.
 enum LibSSH2Runtime {
     static let ready: Bool = {
-        // Writes to a closed pipe or socket must become errors, not kill the process.
-        signal(SIGPIPE, SIG_IGN)
+        _ = ignoreSIGPIPE
         return libssh2_init(0) == 0
+    }()
+
+    /// Writes to a closed pipe or socket (ssh's stdin, a tunnel client) must become errors, not kill the process.
+    static let ignoreSIGPIPE: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
     }()
 }
 

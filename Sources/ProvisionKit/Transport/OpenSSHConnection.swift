@@ -23,6 +23,7 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         self.hostName = endpoint.name
         self.endpoint = endpoint
         self.sshPath = OpenSSHConnection.findExecutable("ssh") ?? "/usr/bin/ssh"
+        _ = LibSSH2Runtime.ignoreSIGPIPE
         for file in endpoint.identityFiles {
             do { _ = try PrivateKeyFile.inspect(SSHEndpoint.expandTilde(file)) } catch PrivateKeyFile.Problem.unreadable(let reason) {
                 throw ConnectionError.keyUnreadable(path: file, reason: reason)
@@ -231,6 +232,12 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
                 process.terminate()
             }
         }
+        if timedOut {
+            // The ControlMaster holds the other ends of our pipes until the remote command ends: stop reading.
+            process.waitUntilExit()
+            out.abandon()
+            err.abandon()
+        }
         out.wait()
         err.wait()
         process.waitUntilExit()
@@ -312,7 +319,7 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
     }
 
     static func firstLine(_ text: String) -> String {
-        let line = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
+        let line = text.split(whereSeparator: { $0.isNewline }).first.map(String.init) ?? ""
         return line.isEmpty ? "failed" : line
     }
 
@@ -349,18 +356,28 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
     }
 }
 
-/// Reads one pipe to its end on a thread of its own.
+/// Reads one pipe to its end on a thread of its own (or until abandoned).
 private final class PipeCollector: @unchecked Sendable {
-    // @unchecked Sendable: `collected` is written by the reader thread only, and read after `done`.
+    // @unchecked Sendable: `collected` is written by the reader thread only, and read after `done`;
+    // `abandoned` is guarded by `lock`.
     private var collected = Data()
     private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var abandoned = false
 
     init(_ handle: FileHandle, kind: OutputStreamKind, onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?) {
         let thread = Thread { [self] in
+            let fd = handle.fileDescriptor
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(handle.fileDescriptor, $0.baseAddress!, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; break }
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, 100) == 0 {
+                    self.lock.lock(); let stop = self.abandoned; self.lock.unlock()
+                    if stop { break }
+                    continue
+                }
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+                if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; break }
                 if n == 0 { break }
                 let chunk = Data(buffer[0..<n])
                 self.collected.append(chunk)
@@ -372,6 +389,7 @@ private final class PipeCollector: @unchecked Sendable {
         thread.start()
     }
 
+    func abandon() { lock.lock(); abandoned = true; lock.unlock() }
     func wait() { done.wait() }
     var data: Data { collected }
 }

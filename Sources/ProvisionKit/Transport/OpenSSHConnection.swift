@@ -46,13 +46,15 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         master.standardInput = FileHandle.nullDevice
         master.standardOutput = FileHandle.nullDevice
         master.standardError = errorHandle ?? FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        master.terminationHandler = { _ in exited.signal() }
         do {
             try master.run()
         } catch {
             try? FileManager.default.removeItem(atPath: controlDirectory)
             throw ConnectionError.protocolError(host: endpoint.name, message: "cannot run \(sshPath): \(error.localizedDescription)")
         }
-        master.waitUntilExit()
+        exited.wait()
         if master.terminationStatus != 0 {
             let text = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(atPath: controlDirectory)
@@ -196,6 +198,9 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
                 inPipe = pipe
             }
         }
+        // Foundation's waitUntilExit polls its run loop every 50 ms on Linux: wait on the handler instead.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         do {
             try process.run()
         } catch {
@@ -224,23 +229,18 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
             feeder.start()
         }
         var timedOut = false
-        if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(2000) }
-            if process.isRunning {
-                timedOut = true
-                process.terminate()
-            }
-        }
-        if timedOut {
+        if let timeout, exited.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            process.terminate()
+            exited.wait()
             // The ControlMaster holds the other ends of our pipes until the remote command ends: stop reading.
-            process.waitUntilExit()
             out.abandon()
             err.abandon()
+        } else if timeout == nil {
+            exited.wait()
         }
         out.wait()
         err.wait()
-        process.waitUntilExit()
         if timedOut {
             throw ConnectionError.protocolError(host: hostName, message: "command timed out after \(String(format: "%g", timeout ?? 0)) s")
         }

@@ -193,7 +193,11 @@ final class LibSSH2Loop: @unchecked Sendable {
     private var nextTunnelID = 1
     private var openGate: ObjectIdentifier?  // who is in the middle of opening a channel
     private let jobGateToken = ObjectIdentifier(LibSSH2Loop.self)
+    /// Jobs' buffer (upload chunks, command output). Tunnels never touch it: they are serviced in
+    /// the middle of a job's wait, while an upload chunk may still be pending in it.
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    /// Tunnels' own scratch buffer.
+    private let tunnelBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
     private var nextKeepalive = Date.distantFuture
 
     init(endpoint: SSHEndpoint) {
@@ -215,6 +219,7 @@ final class LibSSH2Loop: @unchecked Sendable {
 
     deinit {
         buffer.deallocate()
+        tunnelBuffer.deallocate()
         if wakeRead >= 0 { Glibc.close(wakeRead) }
         if wakeWrite >= 0 { Glibc.close(wakeWrite) }
     }
@@ -346,7 +351,13 @@ final class LibSSH2Loop: @unchecked Sendable {
         }
         let progressed = serviceTunnels()
         let waiting = activeTunnelChannels || !abandonedChannels.isEmpty
-        pollOnce(sessionEvents: waiting ? Int16(POLLIN) : 0, timeoutMs: progressed ? 0 : (abandonedChannels.isEmpty ? timeout : 1000))
+        var events: Int16 = 0
+        if waiting, let session {
+            let directions = libssh2_session_block_directions(session)
+            events = Int16(POLLIN)
+            if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
+        }
+        pollOnce(sessionEvents: events, timeoutMs: progressed ? 0 : (abandonedChannels.isEmpty ? timeout : 1000))
         _ = serviceTunnels()
     }
 
@@ -419,10 +430,13 @@ final class LibSSH2Loop: @unchecked Sendable {
 
     /// Retries a libssh2 call returning a handle; nil means it failed (see `lastError`).
     private func retryHandle(until deadline: Date?, _ call: () -> OpaquePointer?) throws -> OpaquePointer? {
+        let started = Date()
         while true {
             if let handle = call() { return handle }
             let rc = libssh2_session_last_errno(session)
             if rc == LIBSSH2_ERROR_EAGAIN { try waitIO(until: deadline); continue }
+            // A tunnel's packet is half sent; libssh2 reset this call's state: wait and start over.
+            if rc == LIBSSH2_ERROR_BAD_USE, Date().timeIntervalSince(started) < 10 { try waitIO(until: deadline); continue }
             if isFatal(rc) { markBroken(rc) }
             return nil
         }
@@ -441,7 +455,14 @@ final class LibSSH2Loop: @unchecked Sendable {
          LIBSSH2_ERROR_SOCKET_TIMEOUT, LIBSSH2_ERROR_TIMEOUT].contains(rc)
     }
 
+    private static let debugging = ProcessInfo.processInfo.environment["PROVISION_TRANSPORT_DEBUG"] != nil
+
+    private func debug(_ message: @autoclosure () -> String) {
+        if LibSSH2Loop.debugging { FileHandle.standardError.write(Data("[libssh2 \(host)] \(message())\n".utf8)) }
+    }
+
     private func markBroken(_ rc: Int32) {
+        debug("session broken: \(rc) \(lastError(rc))")
         if broken == nil { broken = .disconnected(host: host, message: lastError(rc)) }
     }
 
@@ -953,8 +974,9 @@ final class LibSSH2Loop: @unchecked Sendable {
         init(fd: Int32, clientPort: Int32) { self.fd = fd; self.clientPort = clientPort }
     }
 
+    /// Tunnel clients, open or still opening: the session socket must then be watched while idle.
     private var activeTunnelChannels: Bool {
-        listeners.contains { $0.clients.contains { $0.channel != nil } }
+        listeners.contains { !$0.clients.isEmpty }
     }
 
     func openTunnel(host remoteHost: String, port remotePort: Int) throws -> any Tunnel {
@@ -1042,9 +1064,14 @@ final class LibSSH2Loop: @unchecked Sendable {
             } else if libssh2_session_last_errno(session) == LIBSSH2_ERROR_EAGAIN {
                 openGate = token
                 return false
+            } else if libssh2_session_last_errno(session) == LIBSSH2_ERROR_BAD_USE {
+                // A job's packet is half sent; libssh2 reset the open: try again on a later round.
+                openGate = nil
+                return false
             } else {
                 openGate = nil
                 let rc = libssh2_session_last_errno(session)
+                debug("tunnel open failed: \(rc) \(lastError(rc))")
                 if isFatal(rc) { markBroken(rc) }
                 client.closing = true
                 return finishClient(client)
@@ -1053,9 +1080,9 @@ final class LibSSH2Loop: @unchecked Sendable {
         guard let channel = client.channel else { return progress }
         // client -> channel
         if client.toChannel.isEmpty && !client.clientEOF {
-            let n = recv(client.fd, buffer.baseAddress!, 65536, Int32(MSG_DONTWAIT))
+            let n = recv(client.fd, tunnelBuffer.baseAddress!, 65536, Int32(MSG_DONTWAIT))
             if n > 0 {
-                client.toChannel = [UInt8](UnsafeRawBufferPointer(start: buffer.baseAddress!, count: n))
+                client.toChannel = [UInt8](UnsafeRawBufferPointer(start: tunnelBuffer.baseAddress!, count: n))
                 client.toChannelOffset = 0
                 progress = true
             } else if n == 0 {
@@ -1077,6 +1104,7 @@ final class LibSSH2Loop: @unchecked Sendable {
                 progress = true
                 if client.toChannelOffset == client.toChannel.count { client.toChannel = []; client.toChannelOffset = 0 }
             } else if n < 0 && !transient(n) {
+                debug("tunnel write failed: \(n) \(lastError(Int32(n)))")
                 if isFatal(Int32(n)) { markBroken(Int32(n)) }
                 client.closing = true
                 return finishClient(client)
@@ -1088,12 +1116,13 @@ final class LibSSH2Loop: @unchecked Sendable {
         }
         // channel -> client
         if client.toClient.isEmpty && !client.channelEOF {
-            let n = libssh2_channel_read_ex(channel, 0, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), 65536)
+            let n = libssh2_channel_read_ex(channel, 0, tunnelBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), 65536)
             if n > 0 {
-                client.toClient = [UInt8](UnsafeRawBufferPointer(start: buffer.baseAddress!, count: n))
+                client.toClient = [UInt8](UnsafeRawBufferPointer(start: tunnelBuffer.baseAddress!, count: n))
                 client.toClientOffset = 0
                 progress = true
             } else if n < 0 && !transient(n) {
+                debug("tunnel read failed: \(n) \(lastError(Int32(n)))")
                 if isFatal(Int32(n)) { markBroken(Int32(n)) }
                 client.closing = true
                 return finishClient(client)

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import ProvisionKit
 
-final class SHA256Tests: XCTestCase {
+final class SHA256FileTests: XCTestCase {
     func testKnownVectors() {
         XCTAssertEqual(SHA256.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex(Data("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -17,7 +17,7 @@ struct ConnectionOptions: ParsableArguments {
     var acceptNewHostKeys = false
 
     @Option(name: .long, help: "SSH transport: auto (libssh2, OpenSSH where libssh2 cannot), libssh2, openssh.")
-    var transport: RunOptions.TransportPreference = .auto
+    var transport: TransportPreference = .auto
 
     @Flag(name: .long, help: "One JSON object per line, then a recap object.")
     var json = false
@@ -43,13 +43,8 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     func connector(options: RunOptions, reporter: RunReporter) -> ConnectionPool.Connector {
-        let configFile = sshConfig
-        return { host in
-            try Transport.connect(host, options: options, sshConfigFile: configFile) { line in
-                reporter.report(.warning(host: host.name, message: line))
-            }
-        }
+        ConnectionPool.ssh(options: options, sshConfigFile: sshConfig, reporter: reporter)
     }
 }
 
-extension RunOptions.TransportPreference: ExpressibleByArgument {}
+extension TransportPreference: ExpressibleByArgument {}

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// The lab built by `scripts/lab up` (shared: these tests only use it, never start or stop it).
-enum Lab {
+enum TransportLab {
     static let directory = "/var/tmp/provision-lab"
     static let web1 = "10.0.10.10"
     static let web2 = "10.0.11.10"
@@ -59,7 +59,7 @@ final class ConnectionConformanceTests: XCTestCase {
     var preference: TransportPreference = .libssh2
 
     override func setUpWithError() throws {
-        guard Lab.isUp else { throw XCTSkip("no lab: start it with scripts/lab up") }
+        guard TransportLab.isUp else { throw XCTSkip("no lab: start it with scripts/lab up") }
     }
 
     static var transports: [TransportPreference] {
@@ -75,7 +75,7 @@ final class ConnectionConformanceTests: XCTestCase {
         }
     }
 
-    func connect(_ endpoint: SSHEndpoint = Lab.endpoint()) throws -> any Connection {
+    func connect(_ endpoint: SSHEndpoint = TransportLab.endpoint()) throws -> any Connection {
         try Transport.connect(endpoint, preference: preference)
     }
 
@@ -206,7 +206,7 @@ final class ConnectionConformanceTests: XCTestCase {
             XCTAssertEqual(try c.run("sha256sum < \(dir)/plain.bin").stdoutText.prefix(64), Substring(digest))
 
             // Overwrite in place, as root, owned by root, from a local file.
-            let local = Lab.temporaryDirectory() + "/upload.bin"
+            let local = TransportLab.temporaryDirectory() + "/upload.bin"
             try data.write(to: URL(fileURLWithPath: local))
             defer { try? FileManager.default.removeItem(atPath: (local as NSString).deletingLastPathComponent) }
             try c.put(file: local, to: "\(dir)/plain.bin", attributes: FileAttributes(mode: 0o640, owner: "root", group: "root"), become: true)
@@ -231,7 +231,7 @@ final class ConnectionConformanceTests: XCTestCase {
         forEachTransport {
             let c = try connect()
             defer { c.close() }
-            let tunnel = try c.openTunnel(toHost: Lab.db, port: 3306)
+            let tunnel = try c.openTunnel(toHost: TransportLab.db, port: 3306)
             defer { tunnel.close() }
             // A command runs on the same session while the tunnel is used from this thread.
             let background = Thread {
@@ -251,7 +251,7 @@ final class ConnectionConformanceTests: XCTestCase {
         forEachTransport {
             let c = try connect()
             defer { c.close() }
-            let tunnel = try c.openTunnel(toHost: Lab.db, port: 3306)
+            let tunnel = try c.openTunnel(toHost: TransportLab.db, port: 3306)
             defer { tunnel.close() }
             final class Count: @unchecked Sendable { let lock = NSLock(); var ok = 0; var bad = 0; var running = true; var firstBad = "" }
             let count = Count()
@@ -325,7 +325,7 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testUnknownHostName() {
         forEachTransport {
-            expectFailure(Lab.endpoint(name: "nowhere", address: "no-such-host.invalid")) {
+            expectFailure(TransportLab.endpoint(name: "nowhere", address: "no-such-host.invalid")) {
                 if case .nameResolution = $0 { return true } else { return false }
             }
         }
@@ -333,7 +333,7 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testRefusedPort() {
         forEachTransport {
-            expectFailure(Lab.endpoint(port: 2)) {
+            expectFailure(TransportLab.endpoint(port: 2)) {
                 if case .refused(_, 2) = $0 { return true } else { return false }
             }
         }
@@ -341,7 +341,7 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testConnectTimeout() {
         forEachTransport {
-            var endpoint = Lab.endpoint(name: "ghost", address: "10.0.99.99")
+            var endpoint = TransportLab.endpoint(name: "ghost", address: "10.0.99.99")
             endpoint.connectTimeout = 1
             let start = Date()
             expectFailure(endpoint) {
@@ -353,10 +353,10 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testAuthenticationFailure() throws {
         forEachTransport {
-            let dir = Lab.temporaryDirectory()
+            let dir = TransportLab.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            XCTAssertEqual(Lab.shell("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir + "/stranger").status, 0)
-            expectFailure(Lab.endpoint(key: dir + "/stranger")) {
+            XCTAssertEqual(TransportLab.shell("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir + "/stranger").status, 0)
+            expectFailure(TransportLab.endpoint(key: dir + "/stranger")) {
                 if case .authenticationFailed(let user, _, let tried) = $0 {
                     return user == "ec2-user" && tried.contains { $0.contains("stranger") }
                 }
@@ -367,7 +367,7 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testUnreadableKey() {
         forEachTransport {
-            expectFailure(Lab.endpoint(key: "/nonexistent/id_ed25519")) {
+            expectFailure(TransportLab.endpoint(key: "/nonexistent/id_ed25519")) {
                 if case .keyUnreadable(let path, _) = $0 { return path == "/nonexistent/id_ed25519" } else { return false }
             }
         }
@@ -375,10 +375,10 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testHostKeyUnknown() throws {
         forEachTransport {
-            let dir = Lab.temporaryDirectory()
+            let dir = TransportLab.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             _ = FileManager.default.createFile(atPath: dir + "/known_hosts", contents: Data())
-            expectFailure(Lab.endpoint(knownHosts: dir + "/known_hosts")) {
+            expectFailure(TransportLab.endpoint(knownHosts: dir + "/known_hosts")) {
                 if case .hostKeyUnknown(_, let fingerprint, _) = $0 { return fingerprint.hasPrefix("SHA256:") } else { return false }
             }
             XCTAssertEqual(try String(contentsOfFile: dir + "/known_hosts", encoding: .utf8), "", "nothing recorded")
@@ -387,15 +387,15 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testAcceptNewHostKeyRecordsIt() throws {
         forEachTransport {
-            let dir = Lab.temporaryDirectory()
+            let dir = TransportLab.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            var endpoint = Lab.endpoint(knownHosts: dir + "/known_hosts")
+            var endpoint = TransportLab.endpoint(knownHosts: dir + "/known_hosts")
             endpoint.acceptNewHostKeys = true
             let c = try connect(endpoint)
             XCTAssertEqual(try c.run("echo ok").stdoutText, "ok\n")
             c.close()
             let recorded = try KnownHosts(contentsOf: dir + "/known_hosts")
-            XCTAssertFalse(recorded.entries(for: Lab.web1).isEmpty, "key recorded")
+            XCTAssertFalse(recorded.entries(for: TransportLab.web1).isEmpty, "key recorded")
             endpoint.acceptNewHostKeys = false
             let again = try connect(endpoint)
             again.close()
@@ -404,18 +404,18 @@ final class ConnectionConformanceTests: XCTestCase {
 
     func testHostKeyChanged() throws {
         forEachTransport {
-            let dir = Lab.temporaryDirectory()
+            let dir = TransportLab.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             // web-2's key recorded under web-1's address, on line 3.
-            let lab = try KnownHosts(contentsOf: Lab.directory + "/known_hosts")
-            let other = try XCTUnwrap(lab.entries(for: Lab.web2).first { $0.keyType == "ssh-ed25519" })
+            let lab = try KnownHosts(contentsOf: TransportLab.directory + "/known_hosts")
+            let other = try XCTUnwrap(lab.entries(for: TransportLab.web2).first { $0.keyType == "ssh-ed25519" })
             let text = "# test\nother.example ssh-ed25519 \(Data(other.key).base64EncodedString())\n"
-                + KnownHosts.line(name: Lab.web1, keyType: other.keyType, key: other.key) + "\n"
+                + KnownHosts.line(name: TransportLab.web1, keyType: other.keyType, key: other.key) + "\n"
             try text.write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
-            var endpoint = Lab.endpoint(knownHosts: dir + "/known_hosts")
+            var endpoint = TransportLab.endpoint(knownHosts: dir + "/known_hosts")
             endpoint.acceptNewHostKeys = true  // never overrides a changed key
             expectFailure(endpoint) {
-                if case .hostKeyChanged(_, let expected, let presented, _, let line) = $0 {
+                if case .hostKeyChanged(_, let expected, let presented, _, let line, _) = $0 {
                     return line == 3 && expected == other.fingerprint && presented.hasPrefix("SHA256:") && presented != expected
                 }
                 return false
@@ -440,7 +440,7 @@ final class ConnectionConformanceTests: XCTestCase {
             let made = try admin.run(setup, become: true)
             XCTAssertEqual(made.exitStatus, 0, made.stderrText)
             defer { _ = try? admin.run("rm -f /etc/sudoers.d/\(user); userdel -r \(user) 2>/dev/null; true", become: true) }
-            let c = try connect(Lab.endpoint(user: user))
+            let c = try connect(TransportLab.endpoint(user: user))
             defer { c.close() }
             XCTAssertEqual(try c.run("id -un").stdoutText, "\(user)\n")
             XCTAssertThrowsError(try c.run("true", become: true)) {
@@ -456,7 +456,7 @@ final class ConnectionConformanceTests: XCTestCase {
         forEachTransport {
             let server = try FakeServer(reply: "HTTP/1.0 400 Bad Request\r\n\r\n")
             defer { server.stop() }
-            expectFailure(Lab.endpoint(name: "web", address: "127.0.0.1", port: server.port)) {
+            expectFailure(TransportLab.endpoint(name: "web", address: "127.0.0.1", port: server.port)) {
                 if case .protocolError(_, let message) = $0 { return message.contains("SSH server") } else { return false }
             }
         }
@@ -466,24 +466,24 @@ final class ConnectionConformanceTests: XCTestCase {
 /// What is specific to choosing a transport.
 final class TransportFallbackTests: XCTestCase {
     override func setUpWithError() throws {
-        guard Lab.isUp else { throw XCTSkip("no lab: start it with scripts/lab up") }
+        guard TransportLab.isUp else { throw XCTSkip("no lab: start it with scripts/lab up") }
     }
 
     func testRSAKeyReachesHostThroughFallback() throws {
         final class Lines: @unchecked Sendable { let lock = NSLock(); var items: [String] = [] }
         let lines = Lines()
-        let endpoint = Lab.endpoint(key: Lab.directory + "/id_rsa")
+        let endpoint = TransportLab.endpoint(key: TransportLab.directory + "/id_rsa")
         let c = try Transport.connect(endpoint, preference: .auto) { line in
             lines.lock.lock(); lines.items.append(line); lines.lock.unlock()
         }
         defer { c.close() }
         XCTAssertTrue(c is OpenSSHConnection)
-        XCTAssertEqual(lines.items, ["web-1: using OpenSSH: libssh2 1.10 cannot sign with RSA SHA-2 (key \(Lab.directory)/id_rsa)"])
+        XCTAssertEqual(lines.items, ["web-1: using OpenSSH: libssh2 1.10 cannot sign with RSA SHA-2 (key \(TransportLab.directory)/id_rsa)"])
         XCTAssertEqual(try c.run("id -u", become: true).stdoutText, "0\n")
     }
 
     func testRSAKeyWithLibSSH2OnlyFails() {
-        XCTAssertThrowsError(try Transport.connect(Lab.endpoint(key: Lab.directory + "/id_rsa"), preference: .libssh2)) {
+        XCTAssertThrowsError(try Transport.connect(TransportLab.endpoint(key: TransportLab.directory + "/id_rsa"), preference: .libssh2)) {
             guard case .authenticationFailed = $0 as? ConnectionError else { return XCTFail("\($0)") }
         }
     }
@@ -491,10 +491,10 @@ final class TransportFallbackTests: XCTestCase {
     func testAutoUsesLibSSH2AndDoesNotFallBackOnOtherErrors() throws {
         final class Lines: @unchecked Sendable { let lock = NSLock(); var items: [String] = [] }
         let lines = Lines()
-        let c = try Transport.connect(Lab.endpoint(), preference: .auto) { l in lines.lock.lock(); lines.items.append(l); lines.lock.unlock() }
+        let c = try Transport.connect(TransportLab.endpoint(), preference: .auto) { l in lines.lock.lock(); lines.items.append(l); lines.lock.unlock() }
         XCTAssertTrue(c is LibSSH2Connection)
         c.close()
-        XCTAssertThrowsError(try Transport.connect(Lab.endpoint(port: 2), preference: .auto) { l in lines.lock.lock(); lines.items.append(l); lines.lock.unlock() }) {
+        XCTAssertThrowsError(try Transport.connect(TransportLab.endpoint(port: 2), preference: .auto) { l in lines.lock.lock(); lines.items.append(l); lines.lock.unlock() }) {
             guard case .refused = $0 as? ConnectionError else { return XCTFail("\($0)") }
         }
         XCTAssertEqual(lines.items, [])
@@ -506,7 +506,7 @@ final class TransportFallbackTests: XCTestCase {
             var commands: [Double] = []
             for round in 0..<5 {
                 let start = Date()
-                let c = try Transport.connect(Lab.endpoint(), preference: preference)
+                let c = try Transport.connect(TransportLab.endpoint(), preference: preference)
                 handshakes.append(Date().timeIntervalSince(start))
                 if round == 0 {
                     for _ in 0..<100 {

@@ -9,7 +9,7 @@ func fileLabConnection(_ host: String) throws -> any Connection {
     let config = try HostResolver.loadSSHConfig(path: Lab.sshConfig)
     let inventory = (try? InventoryLoader.load(path: Lab.inventory)) ?? Inventory()
     let resolver = HostResolver(inventory: inventory, sshConfig: config, sshConfigFile: Lab.sshConfig)
-    return try Transport.connect(resolver.resolve(host), options: RunOptions(), sshConfigFile: Lab.sshConfig, log: { _ in })
+    return try Transport.connect(SSHEndpoint(resolver.resolve(host), options: RunOptions(), sshConfigFile: Lab.sshConfig))
 }
 
 /// Counts round trips, to show a converged play's probes cost one.

@@ -38,7 +38,7 @@ enum MySQLLab {
                                     sshConfig: try SSHConfig.load(path: sshConfig), sshConfigFile: sshConfig)
         var options = RunOptions()
         if ProcessInfo.processInfo.environment["LAB_TRANSPORT"] == "openssh" { options.transport = .openssh }
-        return try Transport.connect(resolver.resolve(host), options: options, sshConfigFile: nil) { _ in }
+        return try Transport.connect(SSHEndpoint(resolver.resolve(host), options: options, sshConfigFile: nil), preference: options.transport)
     }
 
     static func context(playHosts: [String] = ["web-1", "web-2"], checkMode: Bool = false) -> TaskContext {

@@ -2,8 +2,6 @@ import Foundation
 
 /// How a run behaves; set by the command line.
 public struct RunOptions: Sendable {
-    public enum TransportPreference: String, Sendable { case auto, libssh2, openssh }
-
     public var checkMode = false
     public var diffMode = false
     /// Only tasks with one of these tags run (empty = all).

@@ -69,6 +69,17 @@ public struct SHA256: Sendable {
     /// Lower-case hex of the digest.
     public static func hex(_ data: Data) -> String { hexString(digest(data)) }
 
+    public static func hex(_ text: String) -> String { hex(Data(text.utf8)) }
+
+    /// The digest of a local file, read in 1 MiB pieces.
+    public static func hex(fileAt path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ModuleError("cannot read \(path) on the controller") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        return hexString(hasher.finalize())
+    }
+
     static func hexString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8](); out.reserveCapacity(bytes.count * 2)

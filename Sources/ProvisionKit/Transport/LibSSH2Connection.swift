@@ -601,7 +601,8 @@ final class LibSSH2Loop: @unchecked Sendable {
             return
         case .mismatch(let entry):
             throw ConnectionError.hostKeyChanged(
-                host: host, expected: entry.fingerprint, presented: presented, knownHostsFile: shownFile, line: entry.line)
+                host: host, expected: entry.fingerprint, presented: presented, knownHostsFile: shownFile, line: entry.line,
+                recordedAs: endpoint.knownHostsName)
         case .notFound:
             guard endpoint.acceptNewHostKeys else {
                 throw ConnectionError.hostKeyUnknown(host: host, fingerprint: presented, knownHostsFile: shownFile)

@@ -271,7 +271,8 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
             }
             let expected = (try? KnownHosts(contentsOf: file))?.entries.first { $0.line == line }?.fingerprint ?? "(unknown)"
             return .hostKeyChanged(host: host, expected: expected, presented: presented,
-                                   knownHostsFile: SSHEndpoint.abbreviate(file), line: line)
+                                   knownHostsFile: SSHEndpoint.abbreviate(file), line: line,
+                                   recordedAs: endpoint.knownHostsName)
         }
         if text.contains("Host key verification failed") || text.contains("host key is known for") {
             return .hostKeyUnknown(host: host, fingerprint: scanFingerprint(endpoint) ?? "(not shown by ssh)",

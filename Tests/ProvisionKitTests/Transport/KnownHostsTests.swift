@@ -207,7 +207,7 @@ final class OpenSSHErrorMappingTests: XCTestCase {
             Host key for 10.0.10.10 has changed and you have requested strict checking.\r
             Host key verification failed.\r
             """
-        guard case .hostKeyChanged(let host, _, let presented, let file, let line) = OpenSSHConnection.mapError(stderr: text, endpoint: endpoint) else {
+        guard case .hostKeyChanged(let host, _, let presented, let file, let line, _) = OpenSSHConnection.mapError(stderr: text, endpoint: endpoint) else {
             return XCTFail("expected hostKeyChanged")
         }
         XCTAssertEqual(host, "web-1")

@@ -74,7 +74,9 @@ public struct MySQLLogin: Sendable {
         let key = "\(host):\(port)"
         if let known = RouteCache.shared.get(key) { return known }
         let route: Route
-        if Reachability.canConnect(host: host, port: port, timeout: 1.0) {
+        // On a LAN or inside a VPC a connect completes in milliseconds; a security group
+        // drops the SYN silently, so a short wait decides without costing every run a second.
+        if Reachability.canConnect(host: host, port: port, timeout: 0.3) {
             route = .direct
         } else if let first = context.playHosts.first {
             route = .tunnel(via: first)

@@ -10,6 +10,7 @@ final class MySQLStepTests: XCTestCase {
         RouteCache.shared.reset()
     }
 
+    /// Set when the whole suite runs against a DB already restarted with --require-tls.
     var requiresTLS: Bool { ProcessInfo.processInfo.environment["PROVISION_LAB_DB_REQUIRES_TLS"] == "1" }
 
     func labLogin(via: String? = nil) throws -> MySQLLogin {
@@ -103,8 +104,12 @@ final class MySQLStepTests: XCTestCase {
         }
     }
 
+    /// The server made to require TLS (require_secure_transport, as RDS can be): a plain
+    /// login gets 1045 with the hint, TLS with the lab CA verifies and works, a wrong CA fails.
     func testServerRequiringTLS() throws {
-        guard requiresTLS else { throw XCTSkip("set PROVISION_LAB_DB_REQUIRES_TLS=1 after scripts/lab db-restart --require-tls") }
+        let restarted = Lab.lab(["db-restart", "--require-tls"])
+        XCTAssertEqual(restarted.status, 0, restarted.all)
+        defer { Lab.lab(["db-restart"]) }
         XCTAssertThrowsError(try MySQLLab.login().open(MySQLLab.context())) { error in
             XCTAssertTrue("\(error)".contains("require_secure_transport"), "\(error)")
         }
@@ -112,6 +117,9 @@ final class MySQLStepTests: XCTestCase {
         let session = try MySQLLab.login(caCert: ca, requireTLS: true).open(MySQLLab.context())
         XCTAssertTrue(session.admin.usesTLS)
         session.close()
+        XCTAssertThrowsError(try MySQLLab.login(caCert: Lab.directory + "/tls/other-ca.pem", requireTLS: true).open(MySQLLab.context())) { error in
+            XCTAssertTrue("\(error)".lowercased().contains("certificate") || "\(error)".contains("TLS"), "\(error)")
+        }
     }
 
     func testOneClearErrorEachAndNothingHalfCreated() throws {

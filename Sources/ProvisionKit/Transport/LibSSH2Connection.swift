@@ -1053,7 +1053,20 @@ final class LibSSH2Loop: @unchecked Sendable {
             client.closing = true
             return finishClient(client)
         }
-        if client.closing { return finishClient(client) }
+        if client.closing {
+            // libssh2 keeps one channel-open state machine per session: an open still in
+            // flight must be driven to its end here, or the next open (another tunnel client,
+            // a command) would continue it and inherit its answer.
+            if client.channel == nil, openGate == ObjectIdentifier(client) {
+                if let channel = libssh2_channel_direct_tcpip_ex(session, listener.host, Int32(listener.port), "127.0.0.1", client.clientPort) {
+                    client.channel = channel
+                } else if libssh2_session_last_errno(session) == LIBSSH2_ERROR_EAGAIN {
+                    return false
+                }
+                openGate = nil
+            }
+            return finishClient(client)
+        }
         var progress = false
         if client.channel == nil {
             let token = ObjectIdentifier(client)

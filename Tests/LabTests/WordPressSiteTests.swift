@@ -97,10 +97,32 @@ final class WordPressSiteTests: XCTestCase {
         let changedTasks = Lab.jsonLines(relaunched.stdout).filter { $0["status"] as? String == "changed" }.compactMap { $0["task"] as? String }
         XCTAssertEqual(changedTasks, ["Site marker on the front page"], "only host-specific items may change:\n\(relaunched.stdout)")
 
-        // 5. Interrupting the unpack: the next run repairs the host.
-        XCTAssertEqual(Lab.ssh("web-2", "sudo rm -f /var/lib/provision/unarchive/* /var/www/html/wp-login.php").status, 0)
+        // 5. The run is cut off during the WordPress unpack (controller killed, the unpack on
+        //    the host killed with it): no marker is left, and the next run repairs the host.
+        XCTAssertEqual(Lab.ssh("web-2", "sudo rm -rf /var/lib/provision/unarchive /var/www/html/wp-includes").status, 0)
+        let interrupted = Process()
+        interrupted.executableURL = URL(fileURLWithPath: Lab.provisionBinary)
+        interrupted.arguments = ["-i", Lab.inventory, "-F", Lab.sshConfig, "-p", Lab.repository + "/playbooks/site.yml",
+                                 "-e", "secrets_file=\(secrets)", "-e", "db_host=10.0.20.10",
+                                 "-e", "wordpress_archive=\(Lab.wordpressArchive)", "web-2"]
+        interrupted.standardOutput = FileHandle.nullDevice
+        interrupted.standardError = FileHandle.nullDevice
+        try interrupted.run()
+        var sawUnpack = false
+        for _ in 0..<300 where !sawUnpack {
+            sawUnpack = Lab.ssh("web-2", "pgrep -x tar >/dev/null").status == 0
+            if !sawUnpack { usleep(100_000) }
+        }
+        XCTAssertTrue(sawUnpack, "the unpack never started")
+        kill(interrupted.processIdentifier, SIGKILL)
+        Lab.ssh("web-2", "sudo pkill -KILL -x tar; true")
+        interrupted.waitUntilExit()
+        XCTAssertNotEqual(Lab.ssh("web-2", "ls /var/lib/provision/unarchive/ 2>/dev/null | grep -q .").status, 0,
+                          "an interrupted unpack must not leave its marker")
         let repaired = site([], hosts: ["web-2"])
         XCTAssertEqual(repaired.status, 0, repaired.all)
-        XCTAssertEqual(Lab.ssh("web-2", "test -f /var/www/html/wp-login.php").status, 0, "unpack was not redone")
+        XCTAssertTrue(Lab.jsonLines(repaired.stdout).contains { ($0["task"] as? String ?? "").hasPrefix("WordPress unpacked") && $0["status"] as? String == "changed" })
+        XCTAssertEqual(Lab.ssh("web-2", "test -f /var/www/html/wp-includes/version.php").status, 0, "unpack was not redone")
+        XCTAssertTrue(curl("10.0.11.10", "/").stdout.hasSuffix("200"))
     }
 }

@@ -132,8 +132,8 @@ public struct KnownHosts: Sendable {
         var matched = false
         for pattern in field.split(separator: ",") {
             if pattern.hasPrefix("!") {
-                if wildcard(String(pattern.dropFirst()).lowercased(), name.lowercased()) { return false }
-            } else if wildcard(String(pattern).lowercased(), name.lowercased()) {
+                if Glob.matches(name.lowercased(), String(pattern.dropFirst()).lowercased()) { return false }
+            } else if Glob.matches(name.lowercased(), String(pattern).lowercased()) {
                 matched = true
             }
         }
@@ -153,24 +153,6 @@ public struct KnownHosts: Sendable {
     static func hashedField(for name: String, salt: [UInt8]) -> String {
         let mac = HMACSHA1.authenticationCode(key: salt, message: Array(name.lowercased().utf8))
         return "|1|\(Data(salt).base64EncodedString())|\(Data(mac).base64EncodedString())"
-    }
-
-    static func wildcard(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern.unicodeScalars), t = Array(text.unicodeScalars)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
-                pi += 1; ti += 1
-            } else if pi < p.count, p[pi] == "*" {
-                star = pi; mark = ti; pi += 1
-            } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count, p[pi] == "*" { pi += 1 }
-        return pi == p.count
     }
 }
 

@@ -73,6 +73,11 @@ public struct MySQLLogin: Sendable {
         if let via { return .tunnel(via: via) }
         let key = "\(host):\(port)"
         if let known = RouteCache.shared.get(key) { return known }
+        // A server found unreachable from the controller before is tunnelled at once: the
+        // web hosts can always reach their database, so that answer never goes wrong.
+        if RouteCache.shared.neededTunnelBefore(key), let first = context.playHosts.first {
+            return .tunnel(via: first)
+        }
         let route: Route
         // On a LAN or inside a VPC a connect completes in milliseconds; a security group
         // drops the SYN silently, so a short wait decides without costing every run a second.
@@ -176,8 +181,26 @@ final class RouteCache: @unchecked Sendable {
     static let shared = RouteCache()
     private let lock = NSLock()
     private var routes: [String: MySQLLogin.Route] = [:]
+    /// Servers that needed a tunnel, kept across runs (~/.cache/provision/db-tunnelled).
+    let file: String = (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")) + "/provision/db-tunnelled"
+
     func get(_ key: String) -> MySQLLogin.Route? { lock.lock(); defer { lock.unlock() }; return routes[key] }
-    func set(_ key: String, _ route: MySQLLogin.Route) { lock.lock(); defer { lock.unlock() }; routes[key] = route }
+
+    func set(_ key: String, _ route: MySQLLogin.Route) {
+        lock.lock()
+        routes[key] = route
+        lock.unlock()
+        if case .tunnel = route, !neededTunnelBefore(key) {
+            let text = ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") + key + "\n"
+            try? FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? text.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+    }
+
+    func neededTunnelBefore(_ key: String) -> Bool {
+        ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").contains { $0 == key }
+    }
+
     func reset() { lock.lock(); defer { lock.unlock() }; routes = [:] }
 }
 

@@ -73,7 +73,11 @@ public struct LineInFileModule: Module {
             old = content
         } else {
             if edit.state == .absent { return .ok("\(path) does not exist") }
-            if !create { throw ModuleError("destination \(path) does not exist (use create: yes to create it)") }
+            // In check mode an earlier task may be about to create the file: predict the edit
+            // on an empty one rather than fail on what is not there yet.
+            if !create && !context.checkMode {
+                throw ModuleError("destination \(path) does not exist (use create: yes to create it)")
+            }
         }
         guard let oldText = String(data: old ?? Data(), encoding: .utf8) else {
             throw ModuleError("\(path) is not UTF-8 text; lineinfile will not rewrite it")

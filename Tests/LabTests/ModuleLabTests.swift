@@ -1,0 +1,200 @@
+import Foundation
+import XCTest
+
+/// Each module through the real `provision` binary on lab host web-2 (Debian 12, no
+/// systemd: services through `service` and `update-rc.d`): `--check` predicts the first
+/// run, the first run changes, the second run and `--check` report nothing.
+final class ModuleLabTests: XCTestCase {
+    let host = "web-2"
+    var probe: PlaybookProbe!
+    var cleanup: [String] = []
+
+    override func setUpWithError() throws {
+        try Lab.require()
+        probe = try PlaybookProbe(host: host)
+    }
+
+    override func tearDown() {
+        for command in cleanup.reversed() { Lab.ssh(host, "sudo -n sh -c \(shellQuoted(command))") }
+        probe?.remove()
+    }
+
+    func remote(_ command: String) -> String {
+        let out = Lab.ssh(host, "sudo -n sh -c \(shellQuoted(command))")
+        return "\(out.status)\n\(out.stdout)"
+    }
+
+    func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    func play(_ tasks: String) -> String {
+        "- hosts: web\n  become: true\n  tasks:\n" + tasks
+    }
+
+    func testPackageListInstalledInOneTransactionThenRemoved() throws {
+        cleanup.append("apt-get remove -y -q hello sl >/dev/null 2>&1 || true")
+        Lab.ssh(host, "sudo -n apt-get remove -y -q hello sl >/dev/null 2>&1")
+        let state = { self.remote("dpkg-query -W -f='${Package} ${db:Status-Status}\\n' hello sl 2>/dev/null") }
+        let history = { self.remote("grep -c '^Commandline:' /var/log/apt/history.log 2>/dev/null || true") }
+        let transactionsBefore = history()
+        try probe.assertConverges(play("""
+                - name: two small packages
+                  apt: {name: [hello, sl], update_cache: true, cache_valid_time: 3600}
+            """), expected: ["two small packages": true], state: state)
+        XCTAssertTrue(state().contains("hello installed") && state().contains("sl installed"), state())
+        // Both in one apt-get run: one new history entry, naming both.
+        let newEntries = (Int(history().split(separator: "\n").last ?? "0") ?? 0)
+            - (Int(transactionsBefore.split(separator: "\n").last ?? "0") ?? 0)
+        XCTAssertEqual(newEntries, 1, "one apt transaction for the list")
+        XCTAssertTrue(remote("grep '^Commandline:' /var/log/apt/history.log | tail -1").contains("hello sl"))
+
+        try probe.assertConverges(play("""
+                - name: gone again
+                  package: {name: [sl, hello], state: absent}
+            """), expected: ["gone again": true], state: state)
+        XCTAssertFalse(state().contains(" installed"), state())
+    }
+
+    /// A real sysv service: an init script with LSB headers, run by `service`, enabled
+    /// with `update-rc.d` (S links), as on the lab and on non-systemd hosts.
+    func testSysvServiceStartedEnabledThenStoppedDisabled() throws {
+        cleanup.append("service provtest stop >/dev/null 2>&1; update-rc.d -f provtest remove >/dev/null 2>&1; rm -f /etc/init.d/provtest")
+        let state = {
+            self.remote("service provtest status >/dev/null 2>&1 && echo running || echo stopped; ls /etc/rc2.d/ | grep provtest || true; ls /etc/init.d/provtest 2>&1")
+        }
+        let initScript = """
+                #!/bin/sh
+                ### BEGIN INIT INFO
+                # Provides:          provtest
+                # Required-Start:    $remote_fs
+                # Required-Stop:     $remote_fs
+                # Default-Start:     2 3 4 5
+                # Default-Stop:      0 1 6
+                # Short-Description: provision's test daemon
+                ### END INIT INFO
+                PID=/run/provtest.pid
+                case "$1" in
+                  start) start-stop-daemon --start --quiet --background --make-pidfile --pidfile $PID --exec /bin/sleep -- 100000 ;;
+                  stop) start-stop-daemon --stop --quiet --pidfile $PID --retry 5 --oknodo; rm -f $PID ;;
+                  restart|reload|force-reload) "$0" stop; "$0" start ;;
+                  status) start-stop-daemon --status --pidfile $PID ;;
+                  *) echo "usage: $0 start|stop|restart|status" >&2; exit 3 ;;
+                esac
+                """
+        let indented = initScript.split(separator: "\n", omittingEmptySubsequences: false).map { "          " + $0 }.joined(separator: "\n")
+        try probe.assertConverges(play("""
+                - name: init script
+                  copy:
+                    dest: /etc/init.d/provtest
+                    mode: "0755"
+                    content: |
+            \(indented)
+                - name: provtest running and enabled
+                  service: {name: provtest, state: started, enabled: true}
+            """), expected: ["init script": true, "provtest running and enabled": true], state: state)
+        XCTAssertTrue(state().contains("running"), state())
+        XCTAssertTrue(state().contains("S01provtest"), "update-rc.d made the start link: \(state())")
+
+        try probe.assertConverges(play("""
+                - name: provtest stopped and disabled
+                  service: {name: provtest, state: stopped, enabled: false}
+            """), expected: ["provtest stopped and disabled": true], state: state)
+        XCTAssertTrue(state().contains("stopped"), state())
+        XCTAssertFalse(state().contains("S01provtest"), state())
+
+        // restarted always acts (as in Ansible), and check mode says so.
+        let restart = play("""
+                - name: restart it
+                  service: {name: provtest, state: restarted}
+            """)
+        XCTAssertEqual(try probe.run(restart, check: true).changed, ["restart it": true])
+        XCTAssertEqual(try probe.run(restart).changed, ["restart it": true])
+        XCTAssertTrue(state().contains("running"), state())
+
+        let missing = try probe.run(play("""
+                - name: no such service
+                  service: {name: provtest-nonexistent, state: started}
+            """))
+        XCTAssertEqual(missing.status, 2, missing.output)
+        XCTAssertTrue(missing.output.contains("service provtest-nonexistent not found on web-2"), missing.output)
+    }
+
+    func testCommandAndShellHonourCreatesAndRemoves() throws {
+        let dir = "/var/tmp/provision-cmdtest"
+        cleanup.append("rm -rf \(dir)")
+        Lab.ssh(host, "sudo -n rm -rf \(dir)")
+        let state = { self.remote("ls -A \(dir) 2>&1; cat \(dir)/made 2>/dev/null") }
+        // Words with shell metacharacters reach `command` as plain words, never a shell.
+        try probe.assertConverges(play("""
+                - name: directory made
+                  command: mkdir -p \(dir)
+                  args: {creates: \(dir)}
+                - name: a file written by a shell pipeline
+                  shell: printf '%s\\n' "$(echo piped | tr a-z A-Z)" > \(dir)/made
+                  args: {creates: \(dir)/made}
+                - name: a word that looks like shell
+                  command: touch '\(dir)/a;b $(x)'
+                  args: {creates: '\(dir)/a;b $(x)'}
+                - name: the scratch file removed when present
+                  shell: rm -f \(dir)/scratch
+                  args: {removes: \(dir)/scratch}
+            """), expected: ["directory made": true, "a file written by a shell pipeline": true,
+                             "a word that looks like shell": true, "the scratch file removed when present": false],
+            state: state)
+        XCTAssertTrue(state().contains("PIPED"), state())
+        XCTAssertTrue(state().contains("a;b $(x)"), state())
+
+        // removes: runs once the file exists, then not again.
+        Lab.ssh(host, "sudo -n touch \(dir)/scratch")
+        let remover = play("""
+                - name: the scratch file removed when present
+                  shell: rm -f \(dir)/scratch
+                  args: {removes: \(dir)/scratch}
+            """)
+        XCTAssertEqual(try probe.run(remover, check: true).changed, ["the scratch file removed when present": true])
+        XCTAssertEqual(try probe.run(remover).changed, ["the scratch file removed when present": true])
+        XCTAssertEqual(try probe.run(remover).changed, ["the scratch file removed when present": false])
+
+        // Without creates/removes a command always runs, and check mode skips it.
+        let always = play("""
+                - name: always
+                  command: /bin/true
+            """)
+        XCTAssertEqual(try probe.run(always).changed, ["always": true])
+        XCTAssertEqual(try probe.run(always, check: true).statuses, ["always": "skipped"])
+    }
+
+    func testFileCopyAndLineinfile() throws {
+        let dir = "/var/tmp/provision-filemods"
+        cleanup.append("rm -rf \(dir)")
+        Lab.ssh(host, "sudo -n rm -rf \(dir)")
+        // copy with force: false writes the file once; lineinfile then owns those lines.
+        let state = { self.remote("cd \(dir) 2>&1 && find . -printf '%p %y %u:%g %m %l\\n' | sort && cat conf") }
+        try probe.assertConverges(play("""
+                - name: directory
+                  file: {path: \(dir)/sub, state: directory, owner: www-data, group: www-data, mode: "0750"}
+                - name: config file
+                  copy:
+                    dest: \(dir)/conf
+                    content: "# generated\\nListen 80\\nKeepAlive On\\n"
+                    mode: "0640"
+                    group: www-data
+                    force: false
+                - name: a setting replaced
+                  lineinfile: {path: \(dir)/conf, regexp: '^Listen ', line: Listen 8080}
+                - name: a setting added after another
+                  lineinfile: {path: \(dir)/conf, line: Timeout 30, insertafter: '^Listen '}
+                - name: a link
+                  file: {src: \(dir)/conf, dest: \(dir)/current, state: link}
+                - name: nothing where nothing belongs
+                  file: {path: \(dir)/stale, state: absent}
+            """), expected: ["directory": true, "config file": true, "a setting replaced": true,
+                             "a setting added after another": true, "a link": true,
+                             "nothing where nothing belongs": false],
+            state: state)
+        let result = state()
+        XCTAssertTrue(result.contains("./sub d www-data:www-data 750"), result)
+        XCTAssertTrue(result.contains("./conf f root:www-data 640"), result)
+        XCTAssertTrue(result.contains("./current l root:root 777 \(dir)/conf"), result)
+        XCTAssertTrue(result.hasSuffix("# generated\nListen 8080\nTimeout 30\nKeepAlive On\n"), result)
+    }
+}

@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""provision, Ansible, pyinfra and plain ssh on the same lab hosts (benchmarks/run calls this).
+
+For each N: every tool gets fresh hosts (`lab up N`), one timed first run, a no-op check
+run (its changed count and peak RSS), then hyperfine times no-op re-runs (warm-up
+excluded, median reported). The floor, one ssh round trip per host checking the same
+state in parallel, is timed on the hosts provision converged. Writes RESULTS.md.
+"""
+import json
+import os
+import platform
+import re
+import secrets
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = Path(os.environ.get("PROVISION_LAB", "/var/tmp/provision-lab"))
+WORK = Path(os.environ.get("PROVISION_BENCH", "/var/tmp/provision-bench"))
+LAB_CMD = str(REPO / "scripts/lab")
+PROVISION = str(REPO / ".build/release/provision")
+ANSIBLE = WORK / "ansible/bin/ansible-playbook"
+PYINFRA = WORK / "pyinfra/bin/pyinfra"
+DB_HOST = "10.0.20.10"
+SALTS = ["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY",
+         "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT"]
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def sh(args, **kw):
+    return subprocess.run(args, check=True, text=True, **kw)
+
+
+def web_hosts(n):
+    return [f"web-{i}" for i in range(1, n + 1)]
+
+
+def web_ip(name):
+    return f"10.0.{9 + int(name.split('-')[1])}.10"
+
+
+class Variables:
+    """The same variables for every tool: lab addresses, generated secrets."""
+
+    def __init__(self):
+        token = lambda: secrets.token_urlsafe(32)
+        self.values = {
+            "db_host": DB_HOST, "db_port": 3306, "db_name": "wordpress", "db_user": "wordpress",
+            "db_admin_user": "admin", "db_admin_password": (LAB / "db_admin_password").read_text().strip(),
+            "db_password": token(), "db_charset": "utf8mb4", "db_table_prefix": "wp_",
+            "wordpress_salts": {name: token() for name in SALTS},
+            "wordpress_archive": str(LAB / "wordpress.tar.gz"),
+        }
+        WORK.mkdir(parents=True, exist_ok=True)
+        self.secrets_file = WORK / "secrets.yml"   # JSON is YAML
+        self.write(self.secrets_file, {k: self.values[k] for k in ("db_admin_password", "db_password", "wordpress_salts")})
+        self.all_file = WORK / "vars.json"
+        self.write(self.all_file, self.values)
+
+    @staticmethod
+    def write(path, data):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+
+
+class Run:
+    def __init__(self, seconds, rss_kb, changed, status, output):
+        self.seconds, self.rss_kb, self.changed, self.status, self.output = seconds, rss_kb, changed, status, output
+
+
+def timed(command):
+    """One run under /usr/bin/time -v: wall seconds, peak RSS, output."""
+    rss_file = WORK / "time.txt"
+    began = time.monotonic()
+    proc = subprocess.run(["/usr/bin/time", "-v", "-o", str(rss_file), *command], capture_output=True, text=True)
+    seconds = time.monotonic() - began
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", rss_file.read_text()).group(1))
+    return seconds, rss, proc.returncode, proc.stdout + proc.stderr
+
+
+class Tool:
+    name = ""
+
+    def prepare(self, n, variables):
+        pass
+
+    def command(self, n):
+        raise NotImplementedError
+
+    def changed(self, output):
+        raise NotImplementedError
+
+    extra_env = {}
+    cwd = str(REPO)
+
+    def script(self, n):
+        """The run as one executable file, so /usr/bin/time and hyperfine time the same thing."""
+        path = WORK / f"run-{self.name.lower()}-{n}.sh"
+        exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.extra_env.items())
+        path.write_text(f"#!/bin/sh\ncd {shlex.quote(self.cwd)}\n{exports}exec {shlex.join(self.command(n))}\n")
+        path.chmod(0o700)
+        return str(path)
+
+    def run(self, n):
+        seconds, rss, status, output = timed([self.script(n)])
+        return Run(seconds, rss, self.changed(output) if status == 0 else None, status, output)
+
+
+class Provision(Tool):
+    name = "provision"
+
+    def prepare(self, n, variables):
+        self.variables = variables
+
+    def command(self, n):
+        return [PROVISION, "-i", str(LAB / "inventory.yml"), "-F", str(LAB / "ssh_config"),
+                "-e", f"secrets_file={self.variables.secrets_file}", "-e", f"db_host={DB_HOST}", "-e", "db_via=web-1",
+                "-e", f"wordpress_archive={LAB / 'wordpress.tar.gz'}", "--json", *web_hosts(n)]
+
+    def changed(self, output):
+        recap = [json.loads(line) for line in output.splitlines() if line.startswith("{")][-1]
+        return sum(h["changed"] for h in recap["hosts"].values())
+
+
+class Ansible(Tool):
+    name = "Ansible"
+    cwd = str(REPO / "benchmarks/ansible")
+
+    def prepare(self, n, variables):
+        self.variables = variables
+        control = WORK / f"ansible-cp-{n}"
+        control.mkdir(exist_ok=True)
+        self.extra_env = dict(ANSIBLE_CONFIG=str(REPO / "benchmarks/ansible/ansible.cfg"),
+                        ANSIBLE_SSH_CONTROL_PATH_DIR=str(control), ANSIBLE_FORKS=str(max(20, n)),
+                        ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s -o KexAlgorithms=curve25519-sha256 "
+                                         f"-o UserKnownHostsFile={LAB / 'known_hosts'} -o StrictHostKeyChecking=yes")
+
+    def command(self, n):
+        return [str(ANSIBLE), "-i", str(LAB / "inventory.yml"), "-l", ",".join(web_hosts(n)),
+                "-e", f"@{self.variables.all_file}", "site.yml"]
+
+    def changed(self, output):
+        return sum(int(c) for c in re.findall(r"^\S+\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M))
+
+
+class Pyinfra(Tool):
+    name = "pyinfra"
+    cwd = str(REPO / "benchmarks/pyinfra")
+
+    def prepare(self, n, variables):
+        data = dict(variables.values, first_web_host="web-1", template_dir=str(REPO / "templates"),
+                    ssh_user="ec2-user", ssh_key=str(LAB / "id_ed25519"), ssh_known_hosts_file=str(LAB / "known_hosts"),
+                    ssh_strict_host_key_checking="yes")
+        self.inventory = WORK / f"pyinfra-inventory-{n}.py"
+        hosts = [(h, {"ssh_hostname": web_ip(h)}) for h in web_hosts(n)]
+        self.inventory.write_text(f"web = ({hosts!r}, {data!r})\n")
+        os.chmod(self.inventory, 0o600)
+
+    def command(self, n):
+        return [str(PYINFRA), "-y", "--parallel", str(max(20, n)), str(self.inventory), "deploy.py"]
+
+    def changed(self, output):
+        # pyinfra's results table: "Success" counts operations that ran (changed something).
+        total = re.search(r"^\s*Grand total\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", output, re.M)
+        if not total:
+            raise ValueError("no results table in pyinfra's output")
+        return 0 if total.group(2) == "-" else int(total.group(2))
+
+
+FLOOR_CHECK = r"""
+s=0
+dpkg-query -W -f='${db:Status-Status}\n' apache2 libapache2-mod-php php-mysql php-mbstring php-xml curl | grep -vqx installed && s=1
+# pending upgrades: apt-get -s upgrade, its answer kept while the lists and dpkg's status
+# are unchanged (the same shortcut provision takes; the warm-up run fills it)
+stamp=$(stat -c %Y.%Z /var/lib/dpkg/status /var/lib/apt/lists | tr '\n' ' ')
+c=/tmp/floor-upgradable
+[ -r $c ] && [ "$(head -n 1 $c)" = "$stamp" ] || printf '%s\n%s\n' "$stamp" "$(apt-get -s -q upgrade 2>/dev/null | grep '^Inst ')" > $c
+[ -z "$(tail -n +2 $c)" ] || s=1
+sudo -n /usr/sbin/service apache2 status >/dev/null 2>&1 || s=1
+ls /etc/rc2.d/S*apache2 >/dev/null 2>&1 || s=1
+[ ! -e /var/www/html/index.html ] || s=1
+[ "$(stat -c %U /var/www/html/wp-login.php)" = www-data ] || s=1
+sudo -n sha256sum /var/www/html/wp-config.php | grep -q "^$1 " || s=1
+[ "$(stat -c %a:%U:%G /var/www/html/wp-config.php)" = 640:root:www-data ] || s=1
+grep -q '^<p class="site-marker">' /var/www/html/index.php && s=1
+echo "state=$s"
+"""
+
+
+def floor_command(n, config_digest):
+    """Plain ssh, one round trip per host, all hosts in parallel, curve25519."""
+    script = WORK / "floor.sh"
+    ssh = (f"ssh -F {LAB / 'ssh_config'} -o KexAlgorithms=curve25519-sha256 -o ControlMaster=no -o ControlPath=none "
+           "-o BatchMode=yes")
+    body = "".join(f"{ssh} {h} sh -s {config_digest} < {WORK / 'floor-check.sh'} > {WORK}/floor-{h}.out &\n"
+                   for h in web_hosts(n))
+    (WORK / "floor-check.sh").write_text(FLOOR_CHECK)
+    script.write_text("#!/bin/sh\n" + body + "wait\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def hyperfine(command, runs, label):
+    out = WORK / f"hyperfine-{label}.json"
+    sh(["hyperfine", "-N", "--warmup", "1", "--runs", str(runs), "--export-json", str(out), command],
+       stdout=subprocess.DEVNULL)
+    result = json.loads(out.read_text())["results"][0]
+    return result["median"], result["stddev"]
+
+
+def lab_up(n):
+    sh([LAB_CMD, "up", str(n)], stdout=subprocess.DEVNULL)
+
+
+def measure(sizes, noop_runs):
+    rows = {}
+    for n in sizes:
+        for tool in (Provision(), Ansible(), Pyinfra()):
+            log(f"N={n} {tool.name}: fresh hosts")
+            lab_up(n)
+            variables = Variables()
+            tool.prepare(n, variables)
+            log(f"N={n} {tool.name}: first run")
+            first = tool.run(n)
+            if first.status != 0:
+                print(first.output[-4000:], file=sys.stderr)
+                raise SystemExit(f"{tool.name} first run failed (exit {first.status}) on N={n}")
+            log(f"N={n} {tool.name}: first {first.seconds:.1f} s, changed {first.changed}; no-op check")
+            noop = tool.run(n)
+            if noop.status != 0:
+                print(noop.output[-4000:], file=sys.stderr)
+            runs = noop_runs if tool.name != "Ansible" else max(3, noop_runs // 2)
+            median, stddev = hyperfine(tool.script(n), runs, f"{tool.name}-{n}")
+            log(f"N={n} {tool.name}: no-op median {median:.3f} s, changed {noop.changed}")
+            rows[(n, tool.name)] = dict(first=first.seconds, first_changed=first.changed, noop=median, noop_sd=stddev,
+                                        noop_changed=noop.changed, noop_status=noop.status,
+                                        rss=max(first.rss_kb, noop.rss_kb))
+            if tool.name == "provision":
+                digest = subprocess.run(["ssh", "-F", str(LAB / "ssh_config"), "web-1", "sudo -n sha256sum /var/www/html/wp-config.php"],
+                                        capture_output=True, text=True, check=True).stdout.split()[0]
+                floor = floor_command(n, digest)
+                sh([floor])
+                states = {h: (WORK / f"floor-{h}.out").read_text().strip() for h in web_hosts(n)}
+                if any(s != "state=0" for s in states.values()):
+                    raise SystemExit(f"the floor's check does not see the converged state: {states}")
+                median, stddev = hyperfine(floor, noop_runs, f"floor-{n}")
+                log(f"N={n} floor: median {median:.3f} s")
+                rows[(n, "floor")] = dict(noop=median, noop_sd=stddev)
+    return rows
+
+
+def versions():
+    def first_line(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        except Exception as error:  # noqa: BLE001 - a missing tool is reported, not fatal
+            return f"unknown ({error})"
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return {
+        "provision": f"{commit} (release build)",
+        "Ansible": first_line([str(ANSIBLE.parent / "ansible"), "--version"]),
+        "pyinfra": first_line([str(PYINFRA), "--version"]),
+        "OpenSSH": subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip(),
+        "hyperfine": first_line(["hyperfine", "--version"]),
+    }
+
+
+def report(rows, sizes, noop_runs):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+    mem = round(int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 1048576)
+    out = [f"# Benchmark: provision, Ansible, pyinfra and plain ssh on the lab\n",
+           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {os.cpu_count()} cores ({cpu}), {mem} GiB · "
+           f"lab hosts: Debian 12 in network namespaces · written by `benchmarks/run`\n",
+           "Versions: " + "; ".join(f"{k} {v}" for k, v in versions().items()) + "\n",
+           "Job: `playbooks/site.yml` (database, user and grants through the first web host; package update; Apache and "
+           "PHP; service started and enabled; WordPress unpacked and owned by www-data; wp-config.php from the template) "
+           "and its equivalents in `benchmarks/ansible/` and `benchmarks/pyinfra/`. Each tool starts from fresh hosts. "
+           f"First run: one run. No-op: median of {noop_runs} hyperfine runs after 1 warm-up (Ansible: {max(3, noop_runs // 2)}). "
+           "Floor: one `ssh` (curve25519, no ControlMaster) per host running one script that checks the same state, "
+           "all hosts in parallel.\n",
+           "| web hosts | scenario | provision | Ansible | pyinfra | floor | provision : Ansible | provision : pyinfra | provision : floor |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    targets = []
+    for n in sizes:
+        p, a, y, f = (rows[(n, t)] for t in ("provision", "Ansible", "pyinfra", "floor"))
+        def cell(r, key):
+            changed = r.get(f"{key}_changed")
+            flag = "" if key == "first" or changed == 0 else " ⚠ not a no-op"
+            return f"{r[key]:.2f} s (changed {changed}){flag}"
+        out.append(f"| {n} | first run | {cell(p, 'first')} | {cell(a, 'first')} | {cell(y, 'first')} | — | "
+                   f"{a['first'] / p['first']:.1f}× faster | {y['first'] / p['first']:.1f}× faster | — |")
+        out.append(f"| {n} | no-op re-run | {cell(p, 'noop')} | {cell(a, 'noop')} | {cell(y, 'noop')} | {f['noop']:.3f} s | "
+                   f"{a['noop'] / p['noop']:.1f}× faster | {y['noop'] / p['noop']:.1f}× faster | {p['noop'] / f['noop']:.2f}× |")
+        out.append(f"| {n} | peak RSS | {p['rss'] / 1024:.0f} MB | {a['rss'] / 1024:.0f} MB | {y['rss'] / 1024:.0f} MB | — | | | |")
+        for tool, r in (("provision", p), ("Ansible", a), ("pyinfra", y)):
+            if r["noop_changed"] != 0:
+                targets.append((f"{tool} no-op run on {n} hosts changes nothing", False, f"changed {r['noop_changed']}"))
+        targets += [
+            (f"N={n} no-op ≥ 20× faster than Ansible", a["noop"] / p["noop"] >= 20, f"{a['noop'] / p['noop']:.1f}×"),
+            (f"N={n} no-op ≥ 5× faster than pyinfra", y["noop"] / p["noop"] >= 5, f"{y['noop'] / p['noop']:.1f}×"),
+            (f"N={n} no-op ≤ 1.5× the floor", p["noop"] / f["noop"] <= 1.5, f"{p['noop'] / f['noop']:.2f}×"),
+            (f"N={n} first run faster than Ansible and pyinfra", p["first"] < min(a["first"], y["first"]),
+             f"{p['first']:.1f} s vs {a['first']:.1f} s / {y['first']:.1f} s"),
+        ]
+        if n == 8:
+            targets.append(("controller peak RSS with 8 hosts ≤ 50 MB", p["rss"] <= 50 * 1024, f"{p['rss'] / 1024:.0f} MB"))
+    out.append("\n## Targets\n")
+    out += [f"- {'holds' if ok else '**MISSED**'}: {what} ({value})" for what, ok, value in targets]
+    text = "\n".join(out) + "\n"
+    (REPO / "benchmarks/RESULTS.md").write_text(text)
+    print(text)
+    return all(ok for _, ok, _ in targets)
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [2, 8]
+    noop_runs = int(os.environ.get("BENCH_NOOP_RUNS", "5"))
+    rows = measure(sizes, noop_runs)
+    return 0 if report(rows, sizes, noop_runs) else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,6 +16,9 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Record host keys not yet in known_hosts (a changed key is always refused).")
     var acceptNewHostKeys = false
 
+    @Option(name: .long, help: ArgumentHelp("Keep retrying hosts that refuse or time out (sshd not up yet) for up to SECONDS.", valueName: "SECONDS"))
+    var waitForSsh: Int?
+
     @Option(name: .long, help: "SSH transport: auto (libssh2, OpenSSH where libssh2 cannot), libssh2, openssh.")
     var transport: TransportPreference = .auto
 
@@ -27,12 +30,14 @@ struct ConnectionOptions: ParsableArguments {
 
     func validate() throws {
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
+        if let waitForSsh, waitForSsh < 1 { throw ValidationError("--wait-for-ssh must be at least 1 second") }
     }
 
     func runOptions() -> RunOptions {
         var options = RunOptions()
         options.forks = forks
         options.acceptNewHostKeys = acceptNewHostKeys
+        options.waitForSSH = waitForSsh.map(TimeInterval.init)
         options.transport = transport
         options.verbose = verbose
         return options

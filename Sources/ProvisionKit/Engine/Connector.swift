@@ -15,11 +15,12 @@ extension SSHEndpoint {
 extension ConnectionPool {
     /// The usual connector: the chosen SSH transport; a switch to OpenSSH is one warning line.
     public static func ssh(options: RunOptions, sshConfigFile: String?, reporter: RunReporter) -> Connector {
-        { host in
+        let connect: Connector = { host in
             try Transport.connect(SSHEndpoint(host, options: options, sshConfigFile: sshConfigFile),
                                   preference: options.transport) { line in
                 reporter.report(.warning(host: nil, message: line))
             }
         }
+        return options.waitForSSH.map { WaitForSSH(seconds: $0).wrap(connect) } ?? connect
     }
 }

@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     /// From the secrets file and environment: just below `-e`, never templated, always masked.
     public var secretVariables: [String: Value] = [:]
     public var acceptNewHostKeys = false
+    /// `--wait-for-ssh`: keep retrying a host that is not up yet, until this many seconds.
+    public var waitForSSH: TimeInterval?
     public var transport: TransportPreference = .auto
     public var verbose = 0
 

@@ -14,6 +14,8 @@ public enum ConnectionError: Error, Equatable, Sendable, CustomStringConvertible
     case keyUnreadable(path: String, reason: String)
     case protocolError(host: String, message: String)
     case disconnected(host: String, message: String)
+    /// `--wait-for-ssh` ran out: `last` is the final attempt's error.
+    case stillUnreachable(host: String, waited: Int, last: String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,8 @@ public enum ConnectionError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(host): SSH error: \(message)"
         case .disconnected(let host, let message):
             return "\(host): connection lost: \(message)"
+        case .stillUnreachable(let host, let waited, let last):
+            return "\(host): still unreachable after waiting \(waited) s for SSH (last: \(last))"
         }
     }
 }

@@ -48,6 +48,8 @@ final class HumanReporter: RunReporter, @unchecked Sendable {
             out.write("\(host): \(paint("UNREACHABLE", "31")): \(detail)")
         case .warning(let host, let message):
             out.write(paint("warning", "35") + ": " + (host.map { "\($0): " } ?? "") + message)
+        case .rollout(let message):
+            out.write(paint("ROLLOUT", "1") + " " + message)
         case .finished(let recap, let duration):
             out.write(paint("RECAP", "1") + String(format: " (%.2fs)", duration))
             let width = recap.map(\.0.count).max() ?? 0
@@ -103,6 +105,8 @@ final class JSONReporter: RunReporter, @unchecked Sendable {
             emit(["event": "task", "host": host, "task": NSNull(), "status": "unreachable", "changed": false, "duration": 0, "message": message])
         case .warning(let host, let message):
             emit(["event": "warning", "host": host as Any? ?? NSNull(), "message": message])
+        case .rollout(let message):
+            emit(["event": "rollout", "message": message])
         case .finished(let recap, let duration):
             var hosts: [String: Any] = [:]
             for (host, r) in recap {

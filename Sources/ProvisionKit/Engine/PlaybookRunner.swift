@@ -31,6 +31,14 @@ public final class PlaybookRunner: @unchecked Sendable {
 
     public func run(targets: [String]) throws -> [(String, HostRecap)] {
         let started = Date()
+        let recap = try runPlays(targets: targets)
+        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
+        return recap
+    }
+
+    /// Every play on the targets, without the final recap event (a rolling update calls
+    /// this once per batch).
+    public func runPlays(targets: [String]) throws -> [(String, HostRecap)] {
         let playHosts = try plannedHosts(targets: targets)
         let varsFiles = try playbook.plays.map { try loadVarsFiles($0) }
         let defaults = try playbook.plays.map { try Self.loadDefaults($0) }
@@ -66,9 +74,7 @@ public final class PlaybookRunner: @unchecked Sendable {
                 }
             }
         }
-        let recap = order.map { ($0, recaps[$0]!) }
-        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
-        return recap
+        return order.map { ($0, recaps[$0]!) }
     }
 
     /// `group_vars/all.yml` beside the playbook: defaults for every variable the play reads.

@@ -64,15 +64,35 @@ public final class Provisioner: @unchecked Sendable {
     }
 
     /// Runs `playbook` on the targets. Input errors are thrown before any host is contacted.
+    /// With `rollout`, the whole playbook runs batch after batch (see `RollingUpdate`).
     public func run(playbook: Playbook, targets: [String], reporter: RunReporter, redactor: Redactor,
-                    connector: @escaping ConnectionPool.Connector) throws -> [(String, HostRecap)] {
+                    connector: @escaping ConnectionPool.Connector, rollout: RollingUpdate? = nil) throws -> [(String, HostRecap)] {
         let pool = ConnectionPool(resolver: resolver, connector: connector)
         defer { pool.closeAll() }
+        var options = self.options
+        if rollout != nil { options.serial = nil }   // batches are the rollout's, around every play
         let runner = PlaybookRunner(playbook: playbook, inventory: inventory, options: options, pool: pool,
                                     reporter: reporter, redactor: redactor)
-        _ = try runner.plannedHosts(targets: targets)
+        let planned = try runner.plannedHosts(targets: targets)
         for host in inventory.hosts { for value in inventory.variables(for: host.name).values { redactor.register(value) } }
-        return try runner.run(targets: targets)
+        guard let rollout else { return try runner.run(targets: targets) }
+
+        let started = Date()
+        var seen = Set<String>()
+        let hosts = planned.flatMap { $0 }.filter { seen.insert($0).inserted }
+        let recap = try rollout.run(hosts: hosts, reporter: reporter, target: rolloutTarget,
+                                    runBatch: { try runner.runPlays(targets: $0) })
+        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
+        return recap
+    }
+
+    /// A host's id in the target group: its instance id (EC2 inventory, or `ec2_instance_id`
+    /// / `lb_target_id` set by hand), else its address (target type `ip`).
+    func rolloutTarget(_ host: String) -> (id: String, address: String) {
+        let vars = inventory.variables(for: host)
+        let address = resolver.resolve(host).address
+        let id = ["lb_target_id", "ec2_instance_id"].lazy.compactMap { vars[$0]?.stringValue }.first ?? address
+        return (id, address)
     }
 }
 

@@ -35,6 +35,8 @@ public enum RunEvent: Sendable {
     /// A host could not be reached or authenticated; no more tasks run there.
     case hostUnreachable(host: String, message: String)
     case warning(host: String?, message: String)
+    /// A rolling update's progress: batches out of and back into the load balancer, a stop.
+    case rollout(message: String)
     case finished(recap: [(String, HostRecap)], duration: TimeInterval)
 }
 

@@ -31,7 +31,9 @@ struct LocalPlaybook {
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
-    func run(_ yaml: String, options: RunOptions = RunOptions(), hosts: [String] = ["local"]) throws -> (CollectingReporter, [(String, HostRecap)]) {
+    /// With `rollout`, host `h` is target `id-h` at address `h.test`.
+    func run(_ yaml: String, options: RunOptions = RunOptions(), hosts: [String] = ["local"],
+             rollout: RollingUpdate? = nil) throws -> (CollectingReporter, [(String, HostRecap)]) {
         let path = directory + "/play-\(UUID().uuidString.prefix(6)).yml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let playbook = try PlaybookLoader.load(path: path)
@@ -42,6 +44,10 @@ struct LocalPlaybook {
         let reporter = CollectingReporter()
         let runner = PlaybookRunner(playbook: playbook, inventory: inventory, options: options, pool: pool,
                                     reporter: reporter, redactor: Redactor())
+        if let rollout {
+            return (reporter, try rollout.run(hosts: hosts, reporter: reporter, target: { ("id-\($0)", "\($0).test") },
+                                              runBatch: { try runner.runPlays(targets: $0) }))
+        }
         return (reporter, try runner.run(targets: []))
     }
 

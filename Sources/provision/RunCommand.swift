@@ -26,6 +26,21 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Run each play on this many hosts (or percent: 30%) at a time, batch after batch.")
     var serial: String?
 
+    @Option(name: .long, help: ArgumentHelp("Rolling update behind an ALB: each batch (--serial, default 1) leaves this target group, is provisioned and health-checked, and goes back.", valueName: "ARN"))
+    var lbTargetGroup: String?
+
+    @Option(name: .long, help: "Stop a rolling update when more than this percentage of the hosts handled so far failed (default 0).")
+    var maxFailPercentage: Int?
+
+    @Option(name: .long, help: "Rolling update: GET this path on each provisioned host before it goes back (default / with --lb-target-group).")
+    var healthCheckPath: String?
+
+    @Option(name: .long, help: "Rolling update: port of the health check.")
+    var healthCheckPort = 80
+
+    @Option(name: .long, help: ArgumentHelp("Rolling update: seconds a host has to answer 200.", valueName: "SECONDS"))
+    var healthCheckTimeout = 60
+
     @Option(name: .long, help: "Only run tasks with these tags (comma-separated).")
     var tags: String?
 
@@ -55,8 +70,26 @@ struct RunCommand: ParsableCommand {
         let reporter = connection.reporter()
         let redactor = Redactor()
         let recap = try provisioner.run(playbook: book, targets: patterns, reporter: reporter, redactor: redactor,
-                                        connector: connection.connector(options: options, reporter: reporter))
+                                        connector: connection.connector(options: options, reporter: reporter),
+                                        rollout: try rollout(serial: options.serial))
         throw ProvisionExit(status: ExitCode.forRecap(recap))
+    }
+
+    /// A rolling update when a load balancer, a failure budget or a health check is asked for.
+    func rollout(serial: BatchSize?) throws -> RollingUpdate? {
+        guard lbTargetGroup != nil || maxFailPercentage != nil || healthCheckPath != nil else { return nil }
+        if let maxFailPercentage, !(0...100).contains(maxFailPercentage) {
+            throw InputError("--max-fail-percentage must be from 0 to 100, not \(maxFailPercentage)")
+        }
+        let targetGroup = try lbTargetGroup.map { try ELBv2TargetGroup(arn: $0) }
+        let path = healthCheckPath ?? (lbTargetGroup != nil ? "/" : nil)
+        var probe: (@Sendable (String) -> String?)?
+        if let path {
+            let check = HealthCheck(path: path, port: healthCheckPort, timeout: TimeInterval(healthCheckTimeout))
+            probe = { address in check.failure(address: address) }
+        }
+        return RollingUpdate(serial: serial ?? .count(1), maxFailPercentage: maxFailPercentage ?? 0,
+                             targetGroup: targetGroup, healthCheck: probe)
     }
 
     static func list(_ text: String) -> [String] {

@@ -37,28 +37,8 @@ public struct HealthCheck: Sendable {
     }
 
     static func get(_ url: URL, timeout: TimeInterval) -> (Int?, String?) {
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.httpMethod = "GET"
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        let session = URLSession(configuration: configuration)
         // Redirects are followed: a WordPress not installed yet sends / to its installer (200).
-        let task = session.dataTask(with: request) { _, response, error in
-            box.set((response as? HTTPURLResponse)?.statusCode, error.map { $0.localizedDescription })
-            done.signal()
-        }
-        task.resume()
-        _ = done.wait(timeout: .now() + timeout + 1)
-        session.invalidateAndCancel()
-        return box.get()
+        let response = HTTP.send(URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout))
+        return (response.status, response.error)
     }
-}
-
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Int?, String?) = (nil, nil)
-    func set(_ status: Int?, _ error: String?) { lock.lock(); value = (status, error); lock.unlock() }
-    func get() -> (Int?, String?) { lock.lock(); defer { lock.unlock() }; return value }
 }

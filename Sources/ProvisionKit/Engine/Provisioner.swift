@@ -10,7 +10,9 @@ public final class Provisioner: @unchecked Sendable {
     /// `inventoryPath` nil means `./inventory.yml` when present, else ssh_config hosts only.
     public init(inventoryPath: String?, sshConfigPath: String?, targets: [String], options: RunOptions) throws {
         var inventory = Inventory()
-        if let path = inventoryPath {
+        if let path = inventoryPath, path.hasPrefix(EC2InventorySource.scheme) {
+            inventory = try EC2InventorySource(url: path).load()
+        } else if let path = inventoryPath {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw InputError("inventory file \(path) not found", hint: "check -i")
             }

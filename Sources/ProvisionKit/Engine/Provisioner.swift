@@ -20,6 +20,7 @@ public final class Provisioner: @unchecked Sendable {
         } else if FileManager.default.fileExists(atPath: "inventory.yml") {
             inventory = try InventoryLoader.load(path: "inventory.yml")
         }
+        for source in inventory.ec2Sources { inventory.merge(try EC2InventorySource(url: source).load()) }
         let sshConfig = try HostResolver.loadSSHConfig(path: sshConfigPath)
         let base = HostResolver(inventory: inventory, sshConfig: sshConfig, sshConfigFile: sshConfigPath)
         self.inventory = base.withSSHConfigHosts(for: targets)

@@ -41,8 +41,20 @@ public struct Inventory: Sendable {
     public private(set) var hosts: [InventoryHost] = []
     public private(set) var groups: [String: InventoryGroup] = ["all": InventoryGroup(name: "all")]
     public var file: String?
+    /// `ec2:` entries of an inventory file: EC2 inventory URLs whose hosts join this one.
+    public var ec2Sources: [String] = []
 
     public init(file: String? = nil) { self.file = file }
+
+    /// Adds every host of `other` with its direct group memberships (groups it has here
+    /// keep their variables and children).
+    public mutating func merge(_ other: Inventory) {
+        for host in other.hosts {
+            for group in other.groups.values.sorted(by: { $0.name < $1.name }) where group.hosts.contains(host.name) {
+                add(host, toGroup: group.name)
+            }
+        }
+    }
 
     public func host(named name: String) -> InventoryHost? { hosts.first { $0.name == name } }
 

@@ -30,6 +30,10 @@ public enum InventoryLoader {
             throw InputError("inventory must be a mapping of groups (e.g. `all:`)", at: root.location)
         }
         for group in groups {
+            if group.key == "ec2" {
+                inventory.ec2Sources += try readEC2(group.value)
+                continue
+            }
             try readGroup(group.key, group.value, parent: nil, into: &inventory)
         }
         try inventory.checkForCycles()
@@ -68,6 +72,34 @@ public enum InventoryLoader {
                 try readGroup(child.key, child.value, parent: name, into: &inventory)
             }
         }
+    }
+
+    /// `ec2: ec2://REGION?FILTERS`, a list of them, or a mapping
+    /// `{region: R, filters: {tag:Name: web}, address: private, group: web, user: ec2-user}`.
+    static func readEC2(_ node: LocatedValue) throws -> [String] {
+        if let text = node.value.stringValue { return [text] }
+        if case .list(let items) = node.value { return items.compactMap(\.stringValue) }
+        guard case .dict(let d) = node.value, let region = d["region"]?.stringValue else {
+            throw InputError("ec2: must be an ec2://REGION?FILTERS URL or a mapping with region and filters", at: node.location,
+                             hint: "e.g. ec2: {region: ap-northeast-1, filters: {tag:Name: aws-and-infra-web}}")
+        }
+        var items: [URLQueryItem] = []
+        if case .dict(let filters) = d["filters"] ?? .null {
+            for (name, value) in filters.sorted(by: { $0.key < $1.key }) {
+                let values = value.listValue?.compactMap(\.stringValue) ?? [value.stringValue ?? ""]
+                items.append(URLQueryItem(name: name, value: values.joined(separator: ",")))
+            }
+        }
+        for key in ["address", "group", "user"] {
+            if let v = d[key]?.stringValue { items.append(URLQueryItem(name: key, value: v)) }
+        }
+        for key in d.keys where !["region", "filters", "address", "group", "user"].contains(key) {
+            throw InputError("unknown key '\(key)' in ec2:", at: node.location,
+                             hint: Suggestions.hint(for: key, in: ["region", "filters", "address", "group", "user"]))
+        }
+        var components = URLComponents()
+        components.queryItems = items
+        return [EC2InventorySource.scheme + region + (items.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? ""))]
     }
 
     static func readHost(_ entry: LocatedValue.Entry) throws -> InventoryHost {

@@ -14,7 +14,7 @@ public final class Redactor: @unchecked Sendable {
         // Very short values would mask ordinary words; passwords and salts are longer.
         guard text.count >= 4 else { return }
         lock.lock()
-        secrets.insert(text)
+        secrets.formUnion(SecretForms.of(text))
         lock.unlock()
     }
 

@@ -7,12 +7,14 @@ import Foundation
 /// and an old line that fits the pattern has its middle masked.
 public struct SecretMask: Sendable {
     public static let mask = "********"
+    /// What an old secret in `before` shows when the new one differs.
+    public static let previousMask = "********(old)"
     let secrets: [String]
 
     public init(secrets: [String]) {
         // Longest first, so a secret containing another is masked whole; very short values
         // would mask ordinary text (the Redactor makes the same choice).
-        self.secrets = Array(Set(secrets.filter { $0.count >= 4 })).sorted { $0.count > $1.count }
+        self.secrets = Array(Set(secrets.filter { $0.count >= 4 }.flatMap(SecretForms.of))).sorted { $0.count > $1.count }
     }
 
     /// Every secret value among `variables`, revealed, for masking only.
@@ -42,18 +44,19 @@ public struct SecretMask: Sendable {
 
     /// Masks `after` and `before`, using the lines of `after` that held secrets as patterns for `before`.
     public func maskDiff(before: String?, after: String) -> (before: String?, after: String) {
-        var patterns: [(prefix: String, suffix: String)] = []
+        var patterns: [(prefix: String, suffix: String, raw: String)] = []
         for line in after.split(separator: "\n", omittingEmptySubsequences: false) {
             let masked = maskValues(String(line))
             guard masked != line, let first = masked.range(of: Self.mask), let last = masked.range(of: Self.mask, options: .backwards) else { continue }
-            patterns.append((String(masked[..<first.lowerBound]), String(masked[last.upperBound...])))
+            patterns.append((String(masked[..<first.lowerBound]), String(masked[last.upperBound...]), String(line)))
         }
         let maskedBefore = before.map { text in
             text.split(separator: "\n", omittingEmptySubsequences: false).map { raw -> String in
                 let line = maskValues(String(raw))
                 for p in patterns where line.count >= p.prefix.count + p.suffix.count
                     && line.hasPrefix(p.prefix) && line.hasSuffix(p.suffix) && !(p.prefix.isEmpty && p.suffix.isEmpty) {
-                    return p.prefix + Self.mask + p.suffix
+                    // A secret that changed stays visible as a change, its values masked both sides.
+                    return p.prefix + (raw == p.raw ? Self.mask : Self.previousMask) + p.suffix
                 }
                 return line
             }.joined(separator: "\n")

@@ -11,8 +11,9 @@ import Foundation
 public struct UnarchiveModule: Module {
     public struct Plan: Sendable {
         var script: String
-        /// A controller file fed to the script's stdin.
+        /// A controller file, uploaded (streamed from disk) to `uploadPath` before the script runs.
         var upload: String?
+        var uploadPath: String
         var identity: String
     }
 
@@ -161,12 +162,14 @@ public struct UnarchiveModule: Module {
         if !destExists && !context.checkMode {
             throw ModuleError("dest \(dest) does not exist or is not a directory (unarchive unpacks into an existing directory)")
         }
+        let uploadPath = "/tmp/provision-unarchive-\(UUID().uuidString.prefix(13)).upload"
         let reason = !destExists ? "; \(dest) does not exist yet" : (marker == nil ? "" : " (archive or options changed)")
         return .change(summary: "unpack \(archiveName) into \(dest)\(reason)",
-                       plan: Plan(script: script(identity: identity), upload: upload, identity: identity))
+                       plan: Plan(script: script(identity: identity, uploadPath: uploadPath), upload: upload,
+                                  uploadPath: uploadPath, identity: identity))
     }
 
-    func script(identity: String) -> String {
+    func script(identity: String, uploadPath: String) -> String {
         let qd = Shell.quote(dest), qm = Shell.quote(markerPath)
         var lines = [
             "set -e",
@@ -177,7 +180,7 @@ public struct UnarchiveModule: Module {
         ]
         switch source {
         case .local:
-            lines += ["a=\"$t/archive\"", "cat > \"$a\""]
+            lines += ["a=\(Shell.quote(uploadPath))", "trap 'rm -rf \"$t\" \"$a\"' EXIT"]
         case .url(let url):
             let qu = Shell.quote(url)
             lines += [
@@ -223,15 +226,15 @@ public struct UnarchiveModule: Module {
     }
 
     public func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome {
-        var stdin = Data()
+        // Uploaded from disk in chunks, not held in memory: a 20 MB archive to many hosts
+        // at once would otherwise cost 20 MB of the controller's memory per host.
         if let upload = plan.upload {
-            do {
-                stdin = try Data(contentsOf: URL(fileURLWithPath: upload), options: .alwaysMapped)
-            } catch {
-                throw ModuleError("cannot read \(upload) on the controller: \(error.localizedDescription)")
+            guard FileManager.default.isReadableFile(atPath: upload) else {
+                throw ModuleError("cannot read \(upload) on the controller")
             }
+            try context.connection.put(file: upload, to: plan.uploadPath, attributes: FileAttributes(mode: 0o600), become: false)
         }
-        try context.run(plan.script, stdin: stdin, what: "unpacking \(archiveName) into \(dest)")
+        try context.run(plan.script, stdin: Data(), what: "unpacking \(archiveName) into \(dest)")
         return TaskOutcome(changed: true, registered: ["dest": .string(dest), "src": .string(archiveName), "marker": .string(markerPath)])
     }
 }

@@ -76,9 +76,8 @@ public struct SigV4: Sendable {
     static func canonicalPath(_ url: URL) -> String {
         let path = URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? "/"
         guard !path.isEmpty else { return "/" }
-        // Decode once, then encode each segment the AWS way.
-        return path.split(separator: "/", omittingEmptySubsequences: false)
-            .map { encode(String($0).removingPercentEncoding ?? String($0)) }.joined(separator: "/")
+        // Services other than S3 sign the path as sent, encoded once more (% becomes %25).
+        return encode(path, keepSlash: true)
     }
 
     static func canonicalQuery(_ url: URL) -> String {

@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+
+/// Secrets never leave the places they belong (issue 9): the full WordPress playbook with
+/// `-v`, `--diff` and `--json`, a password change, and check mode. Every line provision
+/// prints and the process lists of the web and DB hosts, sampled during the runs, must be
+/// free of the passwords and salts; on the host only wp-config.php (0640) holds them.
+final class SecretsLabTests: XCTestCase {
+    let host = "sec"
+    var work = ""
+    var secrets: String { work + "/secrets.yml" }
+
+    override func setUpWithError() throws {
+        try Lab.require()
+        work = NSTemporaryDirectory() + "secrets-lab-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        Lab.lab(["destroy", host])
+        let launched = Lab.lab(["launch", host, "--from", "web-2", "--trust"])
+        XCTAssertEqual(launched.status, 0, launched.all)
+        // A fresh WordPress on the launched host: no earlier unpack or config.
+        Lab.ssh(host, "sudo rm -rf /var/lib/provision /var/www/html/wp-config.php")
+    }
+
+    override func tearDown() {
+        Lab.lab(["destroy", host])
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// Distinct, searchable secrets; the DB password has every character class that breaks quoting.
+    func writeSecrets(dbPassword: String, salt: String) throws {
+        var text = "db_admin_password: \"\(Lab.dbAdminPassword)\"\ndb_password: '\(dbPassword.replacingOccurrences(of: "'", with: "''"))'\nwordpress_salts:\n"
+        for name in ["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT"] {
+            text += "  \(name): '\(salt)-\(name)'\n"
+        }
+        try? FileManager.default.removeItem(atPath: secrets)
+        XCTAssertTrue(FileManager.default.createFile(atPath: secrets, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+    }
+
+    func site(_ extra: [String]) -> Lab.Output {
+        Lab.provision(["-i", Lab.inventory, "-F", Lab.sshConfig, "-p", Lab.repository + "/playbooks/site.yml",
+                       "-e", "secrets_file=\(secrets)", "-e", "db_host=10.0.20.10", "-e", "db_name=wp_secrets",
+                       "-e", "db_user=wp_secrets", "-e", "wordpress_archive=\(Lab.wordpressArchive)"] + extra + [host])
+    }
+
+    /// Samples `ps` on the hosts while `body` runs.
+    func watchingProcesses(_ body: () -> Void) -> String {
+        let seen = Samples()
+        let stop = Flag()
+        let hosts = [host, "db"]
+        let watcher = Thread {
+            while !stop.isSet {
+                for h in hosts { seen.add(Lab.ssh(h, "ps -eo pid,args ww").stdout) }
+            }
+        }
+        watcher.start()
+        body()
+        stop.set()
+        while watcher.isExecuting { usleep(50_000) }
+        return seen.text
+    }
+
+    func testNoSecretInOutputProcessListsOrStrayFiles() throws {
+        let first = (password: #"S3cret-1st 'q' "dq" \bs $x `t` ;--"#, salt: "salt-one-7f3a")
+        let second = (password: "S3cret-2nd-ünïcödé-%s-{{ x }}", salt: "salt-two-91bc")
+        try writeSecrets(dbPassword: first.password, salt: first.salt)
+        var outputs: [String] = []
+        var processes = watchingProcesses {
+            outputs.append(site(["--json", "-v", "--diff"]).all)
+        }
+        XCTAssertEqual(Lab.recap(outputs[0])[host]?["failed"], 0, outputs[0])
+        XCTAssertGreaterThan(Lab.recap(outputs[0])[host]?["changed"] ?? 0, 0, outputs[0])
+
+        // A new password and new salts: the user's password and wp-config.php change; the
+        // diff is shown, masked.
+        try writeSecrets(dbPassword: second.password, salt: second.salt)
+        processes += watchingProcesses {
+            outputs.append(site(["--check", "--diff", "-vv"]).all)
+            outputs.append(site(["--diff", "-vv"]).all)
+            outputs.append(site(["--json", "--diff", "-v"]).all)
+        }
+        XCTAssertTrue(outputs[2].contains("changed: wp-config.php rendered"), outputs[2])
+        XCTAssertTrue(outputs[2].contains("DB_PASSWORD"), "the diff shows which line changed:\n\(outputs[2])")
+        XCTAssertTrue(outputs[2].contains("********"), outputs[2])
+        XCTAssertEqual(Lab.recap(outputs[3])[host]?["changed"], 0, outputs[3])
+        XCTAssertGreaterThan(processes.count, 1000, "the process lists were sampled")
+
+        let secretsSeen = [first.password, second.password, first.salt, second.salt, Lab.dbAdminPassword,
+                           "S3cret-1st", "S3cret-2nd"]
+        for secret in secretsSeen {
+            for (i, output) in outputs.enumerated() {
+                XCTAssertFalse(output.contains(secret), "run \(i) printed a secret (\(secret.prefix(4))…):\n\(output)")
+            }
+            XCTAssertFalse(processes.contains(secret), "a secret (\(secret.prefix(4))…) showed in a host's process list")
+        }
+
+        // On the host, only wp-config.php holds them, root-owned and readable by the web group only.
+        let holders = Lab.ssh(host, "sudo grep -rlF -e salt-two-91bc -e S3cret-2nd /var/www /var/lib/provision /tmp /var/tmp /root /home /etc 2>/dev/null")
+        XCTAssertEqual(holders.stdout, "/var/www/html/wp-config.php\n")
+        XCTAssertEqual(Lab.ssh(host, "sudo stat -c '%U %G %a' /var/www/html/wp-config.php").stdout, "root www-data 640\n")
+        // And the site works with the new password (the DB user's password changed too).
+        let page = Lab.run("/usr/bin/curl", ["-sS", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}",
+                                              "http://\(Lab.ssh(host, "hostname -I").stdout.split(separator: " ").first ?? "")/wp-admin/install.php"])
+        XCTAssertEqual(page.stdout, "200", page.all)
+    }
+}
+
+private final class Samples: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ text: String) { lock.lock(); lines.append(text); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
+}
+
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -9,13 +9,14 @@ struct Provision: ParsableCommand {
         abstract: "Turn fresh EC2 instances into WordPress web servers over SSH, idempotently.",
         discussion: """
             Exit codes: 0 all good, 1 usage or configuration error, 2 some task failed, \
-            4 some host unreachable.
+            4 some host unreachable, 130/143 stopped by SIGINT/SIGTERM (after the running tasks).
             """,
         subcommands: [RunCommand.self, PingCommand.self, HostsCommand.self, ValidateCommand.self, SecretsCommand.self],
         defaultSubcommand: RunCommand.self)
 
     /// Usage errors exit 1 (not ArgumentParser's 64): scripts rely on 0/1/2/4.
     static func main() {
+        StopSignals.install()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -23,7 +24,7 @@ struct Provision: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             Foundation.exit(ExitCode.usage)
         } catch let code as ProvisionExit {
-            Foundation.exit(code.status)
+            Foundation.exit(StopSignals.status(code.status))
         } catch {
             let status = exitCode(for: error)
             if status == .success {

@@ -56,7 +56,7 @@ final class HostPlayRunner: @unchecked Sendable {
             shared.warnOnce(host: host, "Amazon Linux 2 reached end of support in June 2026; plan the move to Amazon Linux 2023", reporter: reporter, redactor: redactor)
         }
         runTasks(play.tasks, isHandler: false)
-        if !stopped { runHandlers() }
+        if !stopped && !Interruption.shared.requested { runHandlers() }
     }
 
     // MARK: tasks
@@ -65,7 +65,7 @@ final class HostPlayRunner: @unchecked Sendable {
         prepared = [:]
         probes = [:]
         var index = 0
-        while index < tasks.count, !stopped {
+        while index < tasks.count, !stopped, !Interruption.shared.requested {
             let task = tasks[index]
             if !isHandler, !selectedByTags(task) { index += 1; continue }
             if shared.spec(for: task)?.runsOncePerPlay == true, !shared.isRunOnceOwner(host) {

@@ -32,8 +32,15 @@ public final class PlaybookRunner: @unchecked Sendable {
     public func run(targets: [String]) throws -> [(String, HostRecap)] {
         let started = Date()
         let recap = try runPlays(targets: targets)
+        reportInterruption()
         reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
         return recap
+    }
+
+    func reportInterruption() {
+        if let reason = Interruption.shared.reason {
+            reporter.report(.warning(host: nil, message: "stopped by \(reason): the tasks running then were finished, no others were started"))
+        }
     }
 
     /// Every play on the targets, without the final recap event (a rolling update calls
@@ -48,14 +55,14 @@ public final class PlaybookRunner: @unchecked Sendable {
         var recaps: [String: HostRecap] = [:]
         var order: [String] = []
         var retired = Set<String>()  // failed or unreachable: no later play runs there
-        for (index, play) in playbook.plays.enumerated() {
+        for (index, play) in playbook.plays.enumerated() where !Interruption.shared.requested {
             let hosts = playHosts[index].filter { !retired.contains($0) }
             for h in hosts where recaps[h] == nil { recaps[h] = HostRecap(); order.append(h) }
             reporter.report(.playStarted(name: play.name ?? play.hosts, hosts: hosts))
             guard !hosts.isEmpty else { continue }
             var playVars = play.vars
             playVars.merge(varsFiles[index]) { $1 }
-            for batch in options.serial?.batches(of: hosts) ?? [hosts] {
+            for batch in options.serial?.batches(of: hosts) ?? [hosts] where !Interruption.shared.requested {
                 let state = PlayState(hosts: batch, play: play)
                 let runners = batch.map { host in
                     HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,

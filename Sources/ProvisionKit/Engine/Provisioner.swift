@@ -85,6 +85,7 @@ public final class Provisioner: @unchecked Sendable {
         let hosts = planned.flatMap { $0 }.filter { seen.insert($0).inserted }
         let recap = try rollout.run(hosts: hosts, reporter: reporter, target: rolloutTarget,
                                     runBatch: { try runner.runPlays(targets: $0) })
+        runner.reportInterruption()
         reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
         return recap
     }

@@ -27,7 +27,7 @@ public struct RollingUpdate: Sendable {
         var recap: [(String, HostRecap)] = []
         var handled = 0
         var failedHosts: [String] = []
-        for (index, batch) in batches.enumerated() {
+        for (index, batch) in batches.enumerated() where !Interruption.shared.requested {
             let ids = batch.map { target($0).id }
             if let group = targetGroup {
                 try group.deregister(ids)

@@ -4,7 +4,7 @@ import ProvisionKit
 
 /// Options every host-facing command shares.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .short, help: "Inventory file (default: ./inventory.yml when present).")
+    @Option(name: .short, help: "Inventory file, or ec2://REGION?FILTERS for running EC2 instances (default: ./inventory.yml when present).")
     var inventory: String?
 
     @Option(name: .customShort("F"), help: "ssh_config file (default: ~/.ssh/config).")

@@ -1,39 +1,39 @@
 import Foundation
 
-/// An ALB target group through the ELBv2 API (RegisterTargets, DeregisterTargets,
-/// DescribeTargetHealth). Each change is waited for: deregistered targets until they have
-/// drained (`unused` or gone), registered ones until healthy (or `unavailable`, what a group
-/// whose health checks are off reports), within `timeout`.
+/// An ALB target group as the rolling update uses it (the engine's `TargetGroup`), on
+/// `ELBv2Client`. Each change is waited for: deregistered targets until they have drained
+/// (gone, or `unused`), registered ones until `healthy` (or `unavailable`, what a group whose
+/// health checks are off reports), within `timeout`.
 public final class ELBv2TargetGroup: TargetGroup, @unchecked Sendable {
     public let arn: String
-    let client: AWSQueryClient
+    public let client: ELBv2Client
     let timeout: TimeInterval
     let pollInterval: TimeInterval
 
     /// The region is the ARN's: `arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID`.
-    public init(arn: String, timeout: TimeInterval = 600, pollInterval: TimeInterval = 2,
-                environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 6, parts[0] == "arn", parts[2] == "elasticloadbalancing", parts[5].hasPrefix("targetgroup/") else {
-            throw InputError("--lb-target-group: '\(arn)' is not a target group ARN",
-                             hint: "arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID")
+    public convenience init(arn: String, timeout: TimeInterval = 600, pollInterval: TimeInterval = 2,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let region: String
+        do { region = try ELBv2Client.region(ofTargetGroupARN: arn) } catch var error as InputError {
+            error.message = "--lb-target-group: " + error.message
+            throw error
         }
-        self.arn = arn
-        self.timeout = timeout
-        self.pollInterval = pollInterval
-        client = try AWSQueryClient(service: "elasticloadbalancing", endpointPrefix: "elasticloadbalancing", version: "2015-12-01",
-                                    region: String(parts[3]), endpointVariable: "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
-                                    credentials: try AWSCredentials.resolve(environment: env), environment: env)
+        self.init(arn: arn, client: try ELBv2Client(region: region, environment: environment), timeout: timeout, pollInterval: pollInterval)
     }
 
+    public init(arn: String, client: ELBv2Client, timeout: TimeInterval = 600, pollInterval: TimeInterval = 2) {
+        self.arn = arn
+        self.client = client
+        self.timeout = timeout
+        self.pollInterval = pollInterval
+    }
+
+    /// `target group NAME`.
     public var label: String { arn.split(separator: "/").dropFirst().first.map { "target group \($0)" } ?? arn }
 
-    /// Target id -> health state.
+    /// Target id -> health state, for every registered target.
     public func health() throws -> [String: String] {
-        let answer = try client.call("DescribeTargetHealth", [("TargetGroupArn", arn)])
-        let members = answer.all("DescribeTargetHealthResult", "TargetHealthDescriptions", "member")
-        return Dictionary(members.map { ($0.value("Target", "Id") ?? "", $0.value("TargetHealth", "State") ?? "") },
-                          uniquingKeysWith: { $1 })
+        Dictionary(try client.describeTargetHealth(of: arn).map { ($0.target.id, $0.state) }, uniquingKeysWith: { $1 })
     }
 
     public func inService() throws -> [String] {
@@ -41,27 +41,26 @@ public final class ELBv2TargetGroup: TargetGroup, @unchecked Sendable {
     }
 
     public func deregister(_ targets: [String]) throws {
-        _ = try client.call("DeregisterTargets", Self.targetParameters(targets) + [("TargetGroupArn", arn)])
-        try wait(for: targets, "to drain") { state in state == nil || state == "unused" }
+        try client.deregisterTargets(targets.map { ELBv2Target($0) }, from: arn)
+        try wait(for: targets, "to drain") { state in state == nil || state?.state == "unused" }
     }
 
     public func register(_ targets: [String]) throws {
-        _ = try client.call("RegisterTargets", Self.targetParameters(targets) + [("TargetGroupArn", arn)])
-        try wait(for: targets, "to become healthy") { state in state == "healthy" || state == "unavailable" }
+        try client.registerTargets(targets.map { ELBv2Target($0) }, in: arn)
+        try wait(for: targets, "to become healthy") { state in state?.state == "healthy" || state?.state == "unavailable" }
     }
 
-    static func targetParameters(_ targets: [String]) -> [(String, String)] {
-        targets.enumerated().map { ("Targets.member.\($0.offset + 1).Id", $0.element) }
-    }
-
-    func wait(for targets: [String], _ what: String, until done: (String?) -> Bool) throws {
+    func wait(for targets: [String], _ what: String, until done: (ELBv2TargetHealth?) -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            let states = try health()
+            let states = Dictionary(try client.describeTargetHealth(of: arn).map { ($0.target.id, $0) }, uniquingKeysWith: { $1 })
             let pending = targets.filter { !done(states[$0]) }
             if pending.isEmpty { return }
             guard Date() < deadline else {
-                throw CloudError("\(label): \(pending.joined(separator: ", ")) did not finish waiting \(what) within \(Int(timeout)) s (state: \(pending.map { states[$0] ?? "none" }.joined(separator: ", ")))")
+                let why = pending.map { id in
+                    states[id].map { "\(id) \($0.state)" + ($0.reason.map { " (\($0))" } ?? "") } ?? "\(id) not registered"
+                }
+                throw CloudError("\(label): waited \(Int(timeout)) s for \(pending.joined(separator: ", ")) \(what): \(why.joined(separator: ", "))")
             }
             Thread.sleep(forTimeInterval: pollInterval)
         }

@@ -36,9 +36,12 @@ public struct AWSQueryClient: Sendable {
         fatalError("unreachable")
     }
 
-    /// The form body: `Action`, `Version`, then the parameters, each encoded as SigV4 does.
+    /// The form body, byte for byte as botocore writes it (Python's `urlencode`: RFC 3986
+    /// unreserved characters kept, a space as `+`, the rest `%XX`). Any form encoding is
+    /// valid, but moto checks signatures over the body re-encoded this way.
     public static func formBody(_ pairs: [(String, String)]) -> Data {
-        Data(pairs.map { "\(SigV4.encode($0.0))=\(SigV4.encode($0.1))" }.joined(separator: "&").utf8)
+        func encode(_ text: String) -> String { SigV4.encode(text).replacingOccurrences(of: "%20", with: "+") }
+        return Data(pairs.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&").utf8)
     }
 
     func callOnce(_ action: String, _ parameters: [(String, String)]) throws -> XMLTree {

@@ -120,12 +120,15 @@ public struct EC2InventorySource: Sendable {
         return vars
     }
 
-    /// A name safe as a host or group name: letters, digits, `-`, `_`, `.`; others become
-    /// `joiner` (group names use `_`, so `-` becomes `_` there too).
+    /// A name safe as a host or group name: letters, digits, `-`, `_`, `.`; runs of others
+    /// become one `joiner` (group names use `_`, so `-` becomes `_` there too), none at the ends.
     static func plain(_ text: String, joiner: Character = "-") -> String {
         let allowed: (Character) -> Bool = { $0.isASCII && ($0.isLetter || $0.isNumber || "_.".contains($0) || ($0 == "-" && joiner == "-")) }
-        let mapped = String(text.map { allowed($0) ? $0 : joiner })
-        let trimmed = mapped.drop { $0 == joiner || $0 == "-" }
+        var out = ""
+        for character in text {
+            if allowed(character) { out.append(character) } else if out.last != joiner { out.append(joiner) }
+        }
+        let trimmed = out.drop { $0 == joiner || $0 == "-" }.reversed().drop { $0 == joiner }.reversed()
         return trimmed.isEmpty ? "unnamed" : String(trimmed)
     }
 }

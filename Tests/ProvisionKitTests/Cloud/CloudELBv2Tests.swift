@@ -5,26 +5,51 @@ import XCTest
 /// RegisterTargets, DeregisterTargets and DescribeTargetHealth through the Swift client
 /// against moto's ELBv2, with boto3 setting up (and cross-checking) the target group.
 final class CloudELBv2Tests: XCTestCase {
-    var moto: MotoServer!
+    /// One moto for the class (each start costs seconds on a shared machine); a fresh
+    /// target group per test.
+    nonisolated(unsafe) static var moto: MotoServer?
+    nonisolated(unsafe) static var vpc = ""
+    nonisolated(unsafe) static var instances: [String] = []
+    nonisolated(unsafe) static var setupError: Error?
+    var moto: MotoServer { Self.moto! }
+    var instances: [String] { Self.instances }
     var arn = ""
-    var instances: [String] = []
 
-    override func setUpWithError() throws {
-        moto = try MotoServer()
-        let out = try moto.boto("""
-            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.10.0/24", AvailabilityZone="ap-northeast-1a")["Subnet"]["SubnetId"]
-            ami = ec2.describe_images()["Images"][0]["ImageId"]
-            ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=3, MaxCount=3, SubnetId=subnet)["Instances"]]
-            tg = elbv2.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance")
-            print(json.dumps({"arn": tg["TargetGroups"][0]["TargetGroupArn"], "ids": sorted(ids)}))
-            """)
-        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], out)
-        arn = try XCTUnwrap(object["arn"] as? String)
-        instances = try XCTUnwrap(object["ids"] as? [String])
+    override class func setUp() {
+        super.setUp()
+        do {
+            let moto = try MotoServer()
+            self.moto = moto
+            let out = try moto.boto("""
+                vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+                subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.10.0/24", AvailabilityZone="ap-northeast-1a")["Subnet"]["SubnetId"]
+                ami = ec2.describe_images()["Images"][0]["ImageId"]
+                ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=3, MaxCount=3, SubnetId=subnet)["Instances"]]
+                print(json.dumps({"vpc": vpc, "ids": sorted(ids)}))
+                """)
+            let object = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+            vpc = object?["vpc"] as? String ?? ""
+            instances = object?["ids"] as? [String] ?? []
+        } catch {
+            setupError = error
+        }
     }
 
-    override func tearDown() { moto?.stop() }
+    override class func tearDown() {
+        moto?.stop()
+        super.tearDown()
+    }
+
+    override func setUpWithError() throws {
+        if let error = Self.setupError { throw error }
+        XCTAssertEqual(instances.count, 3)
+        let name = "web-" + UUID().uuidString.prefix(8).lowercased()
+        arn = try moto.boto("""
+            tg = elbv2.create_target_group(Name=data["name"], Protocol="HTTP", Port=80, VpcId=data["vpc"], TargetType="instance")
+            print(tg["TargetGroups"][0]["TargetGroupArn"])
+            """, input: ["name": name, "vpc": Self.vpc]).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(arn.contains(":targetgroup/\(name)/"), arn)
+    }
 
     /// What boto3 sees registered: "id:port" sorted.
     func registeredByBoto() throws -> [String] {
@@ -54,7 +79,7 @@ final class CloudELBv2Tests: XCTestCase {
 
     func testAWSErrorsNameTheActionAndCode() throws {
         let client = try ELBv2Client(region: "ap-northeast-1", environment: moto.environment)
-        let missing = arn.replacingOccurrences(of: "targetgroup/web/", with: "targetgroup/nope/")
+        let missing = arn.replacingOccurrences(of: ":targetgroup/web-", with: ":targetgroup/nope-")
         XCTAssertThrowsError(try client.describeTargetHealth(of: missing)) { error in
             XCTAssertTrue("\(error)".hasPrefix("elasticloadbalancing DescribeTargetHealth: TargetGroupNotFound"), "\(error)")
             XCTAssertEqual((error as? CloudError)?.code, "TargetGroupNotFound")
@@ -64,7 +89,7 @@ final class CloudELBv2Tests: XCTestCase {
     func testTargetGroupWaitsForEachChange() throws {
         let (a, b) = (instances[0], instances[1])
         let group = try ELBv2TargetGroup(arn: arn, timeout: 20, pollInterval: 0.2, environment: moto.environment)
-        XCTAssertEqual(group.label, "target group web")
+        XCTAssertTrue(group.label.hasPrefix("target group web-"), group.label)
         try group.register([a, b])
         XCTAssertEqual(try group.inService(), [a, b].sorted())
         try group.deregister([a])

@@ -197,4 +197,28 @@ final class ModuleLabTests: XCTestCase {
         XCTAssertTrue(result.contains("./current l root:root 777 \(dir)/conf"), result)
         XCTAssertTrue(result.hasSuffix("# generated\nListen 8080\nTimeout 30\nKeepAlive On\n"), result)
     }
+
+    func testTemplateAndUnarchive() throws {
+        let dir = "/var/tmp/provision-tplmods"
+        cleanup.append("rm -rf \(dir) /var/lib/provision/unarchive")
+        Lab.ssh(host, "sudo -n rm -rf \(dir) && sudo -n mkdir -p \(dir)/site")
+        // A template and a small archive beside the playbook, as a user's project has them.
+        try FileManager.default.createDirectory(atPath: probe.directory + "/templates", withIntermediateDirectories: true)
+        try "listen {{ port }}\nname {{ site | upper }}\n".write(toFile: probe.directory + "/templates/site.conf.j2", atomically: true, encoding: .utf8)
+        let made = Lab.run("/bin/sh", ["-c", "cd \(probe.directory) && mkdir -p src/app && echo v1 > src/app/VERSION && tar -czf app.tar.gz -C src app"])
+        XCTAssertEqual(made.status, 0, made.all)
+        let state = { self.remote("cd \(dir) && find . -printf '%p %u:%g %m\\n' | sort && cat site.conf site/VERSION") }
+        try probe.assertConverges(play("""
+                - name: config from a template
+                  template: {src: site.conf.j2, dest: \(dir)/site.conf, mode: "0640", group: www-data, validate: "grep -q listen %s"}
+                  vars: {port: 8080, site: lab}
+                - name: app unpacked
+                  unarchive: {src: app.tar.gz, dest: \(dir)/site, strip_components: 1, owner: www-data, group: www-data}
+            """), expected: ["config from a template": true, "app unpacked": true], state: state)
+        let result = state()
+        XCTAssertTrue(result.contains("./site.conf root:www-data 640"), result)
+        XCTAssertTrue(result.contains("./site/VERSION www-data:www-data"), result)
+        XCTAssertTrue(result.hasSuffix("listen 8080\nname LAB\nv1\n"), result)
+        XCTAssertEqual(Lab.ssh(host, "ls /tmp | grep -c provision-unarchive || true").stdout, "0\n", "no upload left in /tmp")
+    }
 }

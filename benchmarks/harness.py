@@ -321,7 +321,7 @@ def report(rows, sizes, noop_runs):
 
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [2, 8]
-    noop_runs = int(os.environ.get("BENCH_NOOP_RUNS", "5"))
+    noop_runs = int(os.environ.get("BENCH_NOOP_RUNS", "3"))
     rows = measure(sizes, noop_runs)
     return 0 if report(rows, sizes, noop_runs) else 3
 

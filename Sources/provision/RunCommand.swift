@@ -67,8 +67,17 @@ struct RunCommand: ParsableCommand {
         // Secrets rank just below -e: above the inventory and the playbook.
         let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
         provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)
-        let reporter = connection.reporter()
         let redactor = Redactor()
+        // Mistakes in the playbook, inventory or -e: exit 1 with file:line, before any host is contacted.
+        let problems = try RunPreflight.problems(
+            playbook: book, inventory: provisioner.inventory, targets: patterns, extraVariables: options.extraVariables,
+            secretVariables: provisioner.options.secretVariables, tags: options.tags, skipTags: options.skipTags)
+        if !problems.isEmpty {
+            for value in Array(options.extraVariables.values) + Array(provisioner.options.secretVariables.values) { redactor.register(value) }
+            for problem in problems { FileHandle.standardError.write(Data("error: \(redactor.redact(problem.description))\n".utf8)) }
+            throw ProvisionExit(status: ExitCode.usage)
+        }
+        let reporter = connection.reporter()
         let recap = try provisioner.run(playbook: book, targets: patterns, reporter: reporter, redactor: redactor,
                                         connector: connection.connector(options: options, reporter: reporter),
                                         rollout: try rollout(serial: options.serial))

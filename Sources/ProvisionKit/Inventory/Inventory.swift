@@ -41,6 +41,8 @@ public struct Inventory: Sendable {
     public private(set) var hosts: [InventoryHost] = []
     public private(set) var groups: [String: InventoryGroup] = ["all": InventoryGroup(name: "all")]
     public var file: String?
+    /// Where each `children:` entry was written ("parent/child"), for the cycle error.
+    private var childLocations: [String: SourceLocation] = [:]
     /// `ec2:` entries of an inventory file: EC2 inventory URLs whose hosts join this one.
     public var ec2Sources: [String] = []
 
@@ -79,7 +81,8 @@ public struct Inventory: Sendable {
         if groups[name] == nil { groups[name] = InventoryGroup(name: name) }
     }
 
-    public mutating func addChild(_ child: String, to parent: String) {
+    public mutating func addChild(_ child: String, to parent: String, at location: SourceLocation? = nil) {
+        if let location, childLocations[parent + "/" + child] == nil { childLocations[parent + "/" + child] = location }
         ensureGroup(parent)
         ensureGroup(child)
         if !groups[parent]!.children.contains(child) { groups[parent]!.children.append(child) }
@@ -96,8 +99,10 @@ public struct Inventory: Sendable {
         func visit(_ name: String, _ path: [String]) throws {
             if state[name] == 2 { return }
             if state[name] == 1 {
-                throw InputError("inventory: group '\(name)' contains itself (\((path + [name]).joined(separator: " -> ")))",
-                                 at: file.map { SourceLocation(file: $0, line: 1) }, hint: "remove one of these children entries")
+                let cycle = path[(path.lastIndex(of: name) ?? path.startIndex)...] + [name]
+                let at = path.last.flatMap { childLocations[$0 + "/" + name] } ?? file.map { SourceLocation(file: $0, line: 1) }
+                throw InputError("inventory: group '\(name)' contains itself (\(cycle.joined(separator: " -> ")))",
+                                 at: at, hint: "remove one of these children entries")
             }
             state[name] = 1
             for child in groups[name]?.children ?? [] { try visit(child, path + [name]) }

@@ -40,9 +40,10 @@ public enum InventoryLoader {
         return inventory
     }
 
-    static func readGroup(_ name: String, _ node: LocatedValue, parent: String?, into inventory: inout Inventory) throws {
+    static func readGroup(_ name: String, _ node: LocatedValue, parent: String?, at location: SourceLocation? = nil,
+                          into inventory: inout Inventory) throws {
         inventory.ensureGroup(name)
-        if let parent, name != "all" { inventory.addChild(name, to: parent) }
+        if let parent, name != "all" { inventory.addChild(name, to: parent, at: location) }
         if node.isNull { return }
         guard let body = node.entries else {
             throw InputError("group '\(name)' must be a mapping with hosts, children or vars", at: node.location)
@@ -69,7 +70,7 @@ public enum InventoryLoader {
                 throw InputError("children of group '\(name)' must be a mapping of group names", at: children.location)
             }
             for child in entries {
-                try readGroup(child.key, child.value, parent: name, into: &inventory)
+                try readGroup(child.key, child.value, parent: name, at: child.keyLocation, into: &inventory)
             }
         }
     }
@@ -120,8 +121,20 @@ public enum InventoryLoader {
             }
             port = value
         }
+        if let address = string(addressKeys) { try checkAddress(address, host: hostName, at: entry.value.location) }
         return InventoryHost(name: hostName, address: string(addressKeys), port: port, user: string(userKeys),
                              identityFile: string(keyKeys), variables: vars)
+    }
+
+    /// An address is a DNS name or an IPv4/IPv6 address (a template is left to the run): never
+    /// spaces, quotes, `;`, `$(…)` or a leading `-` that ssh would read as an option.
+    static func checkAddress(_ address: String, host: String, at location: SourceLocation) throws {
+        if address.contains("{{") { return }
+        let plain = address.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:%[]".contains($0)) }
+        guard plain, !address.isEmpty, !address.hasPrefix("-") else {
+            throw InputError("host '\(host)': address '\(address)' is not a host name or IP address", at: location,
+                             hint: "ansible_host takes a DNS name or an IP address only")
+        }
     }
 
     /// Host names become file names, log fields and ssh arguments: keep them plain.

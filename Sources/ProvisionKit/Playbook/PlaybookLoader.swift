@@ -65,6 +65,10 @@ public enum PlaybookLoader {
                 throw InputError("import_playbook cycle: \(chain.joined(separator: " -> "))", at: importedFrom,
                                  hint: "a playbook cannot import itself, directly or through others")
             }
+            if importedFrom == nil, !FileManager.default.fileExists(atPath: path) {
+                throw InputError("playbook \(path) not found",
+                                 hint: "paths are relative to the current directory; `provision run` takes one with -p (default playbooks/site.yml)")
+            }
             let root: LocatedValue
             do {
                 root = try YAMLDocument.loadValue(path: path)

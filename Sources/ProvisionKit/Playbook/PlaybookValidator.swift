@@ -196,6 +196,21 @@ public enum PlaybookValidator {
         }
 
         mutating func checkParameters(_ task: PlaybookTask, spec: ModuleSpec) {
+            let errorsBefore = errors.count
+            defer {
+                // Literal arguments that pass the checks above: the module's own checks (names
+                // that reach SQL, conflicting parameters) can run now, too.
+                if errors.count == errorsBefore, !task.arguments.values.contains(where: \.hasTemplate) {
+                    do {
+                        _ = try spec.make(ModuleArguments(module: task.module, values: task.arguments,
+                                                          locations: task.argumentLocations, taskLocation: task.location))
+                    } catch let error as InputError {
+                        errors.append(error)
+                    } catch {
+                        errors.append(InputError("\(task.module): \(error)", at: task.location))
+                    }
+                }
+            }
             let module = task.module
             let allNames = spec.parameters.flatMap { [$0.name] + $0.aliases }
             let arguments = ModuleArguments(module: module, values: task.arguments, locations: task.argumentLocations,

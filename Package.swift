@@ -32,6 +32,8 @@ let package = Package(
                 "ProvisionKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // libFuzzer target (see its source for the build line); a corpus replayer otherwise.
+        .executableTarget(name: "ProvisionFuzz", dependencies: ["ProvisionKit"]),
         .testTarget(name: "ProvisionKitTests", dependencies: ["ProvisionKit"]),
         // End-to-end tests against the local lab (scripts/lab); they skip when no lab is up.
         .testTarget(name: "LabTests", dependencies: ["ProvisionKit"]),

@@ -8,7 +8,7 @@ import XCTest
 /// server, so "reached a host" is itself a clear, tested error).
 ///
 /// In files and arguments `$PORT` is the listener's port and `$DIR` the case's directory.
-final class BadInputTests: XCTestCase {
+final class HardeningBadInputTests: XCTestCase {
     struct Case {
         var name: String
         var files: [String: String] = [:]

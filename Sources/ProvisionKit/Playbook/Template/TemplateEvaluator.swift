@@ -319,13 +319,25 @@ final class Evaluator {
                 case .mul: return .int(x &* y)
                 case .floorDiv, .mod:
                     guard y != 0 else { throw EvaluationFailure(message: "division by zero") }
-                    let q = Int((Double(x) / Double(y)).rounded(.down))
-                    return .int(op == .floorDiv ? q : x - q * y)
-                case .pow where y >= 0: return .int(Int(pow(Double(x), Double(y))))
+                    // Python's floor division and modulo; Int.min // -1 does not fit an integer.
+                    let (q, overflow) = x.dividedReportingOverflow(by: y)
+                    guard !overflow else { throw EvaluationFailure(message: "\(x) \(op.rawValue) \(y) does not fit an integer") }
+                    let r = x - q * y
+                    let floors = r != 0 && (r < 0) != (y < 0)
+                    return .int(op == .floorDiv ? (floors ? q - 1 : q) : (floors ? r + y : r))
+                case .pow where y >= 0:
+                    let p = pow(Double(x), Double(y))
+                    return Evaluator.exactInt(p).map(Value.int) ?? .double(p)
                 default: break
                 }
             }
-            if case .string(let s) = a, case .int(let n) = b, op == .mul { return .string(String(repeating: s, count: max(0, n))) }
+            if case .string(let s) = a, case .int(let n) = b, op == .mul {
+                let (size, overflow) = s.utf8.count.multipliedReportingOverflow(by: max(0, n))
+                guard !overflow, size <= Evaluator.maxRepeatedLength else {
+                    throw EvaluationFailure(message: "'*' would make a string of more than \(Evaluator.maxRepeatedLength) bytes")
+                }
+                return .string(String(repeating: s, count: max(0, n)))
+            }
         }
         guard let x = Evaluator.number(a), let y = Evaluator.number(b) else {
             throw EvaluationFailure(message: "cannot apply '\(op.rawValue)' to a \(a.kindName) and a \(b.kindName)",
@@ -471,12 +483,21 @@ final class Evaluator {
         case "int":
             switch v {
             case .int: return v
-            case .double(let d): return .int(Int(d))
+            case .double(let d):
+                guard let i = Evaluator.exactInt(d.rounded(.towardZero)) else {
+                    throw EvaluationFailure(message: "int: \(d) does not fit an integer")
+                }
+                return .int(i)
             case .bool(let b): return .int(b ? 1 : 0)
             default:
                 let s = text().trimmingCharacters(in: .whitespaces)
                 if let i = Int(s) { return .int(i) }
-                if let d = Double(s), d.isFinite { return .int(Int(d)) }
+                if let d = Double(s), d.isFinite {
+                    guard let i = Evaluator.exactInt(d.rounded(.towardZero)) else {
+                        throw EvaluationFailure(message: "int: '\(s)' does not fit an integer")
+                    }
+                    return .int(i)
+                }
                 return args.first ?? .int(0)
             }
         case "float":
@@ -595,6 +616,15 @@ final class Evaluator {
             }
         }
         return out
+    }
+
+    /// `'x' * n` may build at most this much text (a typo must not exhaust memory).
+    static let maxRepeatedLength = 1 << 24
+
+    /// `d` as an Int when it is a whole number inside Int's range (no trap on overflow).
+    static func exactInt(_ d: Double) -> Int? {
+        guard d.isFinite, d >= -9.223372036854775808e18, d < 9.223372036854775808e18 else { return nil }
+        return Int(exactly: d)
     }
 
     static func phpString(_ s: String) -> String {

@@ -289,6 +289,9 @@ struct TemplateParser {
 struct TreeBuilder {
     var items: [TemplateParser.Item]
     var index = 0
+    /// `{% if %}`/`{% for %}` nest at most this deep (rendering recurses; found by fuzzing).
+    static let maxDepth = 64
+    var depth = 0
 
     init(items: [TemplateParser.Item]) { self.items = items }
 
@@ -348,7 +351,17 @@ struct TreeBuilder {
         return (nodes, nil)
     }
 
+    mutating func enterBlock(line: Int) throws(TemplateSyntaxError) {
+        depth += 1
+        guard depth <= Self.maxDepth else {
+            throw TemplateSyntaxError(message: "blocks nested too deeply (more than \(Self.maxDepth) levels)", line: line,
+                                      hint: "close each '{% if %}' and '{% for %}' with its end tag")
+        }
+    }
+
     mutating func parseIf(_ tokens: [LocatedToken], line: Int) throws(TemplateSyntaxError) -> TemplateNode {
+        try enterBlock(line: line)
+        defer { depth -= 1 }
         var branches: [ConditionalBranch] = []
         var elseBody: [TemplateNode]?
         var conditionTokens = Array(tokens.dropFirst())
@@ -384,6 +397,8 @@ struct TreeBuilder {
     }
 
     mutating func parseFor(_ tokens: [LocatedToken], line: Int) throws(TemplateSyntaxError) -> TemplateNode {
+        try enterBlock(line: line)
+        defer { depth -= 1 }
         var p = ExpressionParser(tokens: Array(tokens.dropFirst()), line: line)
         let names = try p.parseTargetNames()
         guard p.peek == .name("in") else {
@@ -414,6 +429,18 @@ struct ExpressionParser {
     var tokens: [LocatedToken]
     var index = 0
     var line: Int
+    /// Parentheses, brackets, `not`, unary signs and chains of operators, filters and
+    /// subscripts nest at most this deep in total: the evaluator recurses on the tree, and a
+    /// host thread's stack is small (found by fuzzing).
+    static let maxDepth = 100
+    var depth = 0
+
+    mutating func enter() throws(TemplateSyntaxError) {
+        depth += 1
+        guard depth <= Self.maxDepth else {
+            throw error("expression nested too deeply (more than \(Self.maxDepth) levels)", hint: "split it with a variable")
+        }
+    }
 
     init(tokens: [LocatedToken], line: Int = 1) {
         self.tokens = tokens
@@ -466,6 +493,8 @@ struct ExpressionParser {
     }
 
     mutating func parseExpression(allowConditional: Bool = true) throws(TemplateSyntaxError) -> Expr {
+        try enter()
+        defer { depth -= 1 }
         let e = try parseOr()
         if allowConditional, peek == .name("if") {
             advance()
@@ -481,18 +510,24 @@ struct ExpressionParser {
     }
 
     mutating func parseOr() throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = try parseAnd()
         while peek == .name("or") {
             advance()
+            try enter()  // each wrap makes the tree one level deeper
             e = .or(e, try parseAnd())
         }
         return e
     }
 
     mutating func parseAnd() throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = try parseNot()
         while peek == .name("and") {
             advance()
+            try enter()  // each wrap makes the tree one level deeper
             e = .and(e, try parseNot())
         }
         return e
@@ -501,22 +536,29 @@ struct ExpressionParser {
     mutating func parseNot() throws(TemplateSyntaxError) -> Expr {
         if peek == .name("not") {
             advance()
+            try enter()
+            defer { depth -= 1 }
             return .not(try parseNot())
         }
         return try parseCompare()
     }
 
     mutating func parseCompare() throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = try parseMath1()
         while true {
             if case .op(let o)? = peek, let op = BinaryOperator(rawValue: o), ["==", "!=", "<", "<=", ">", ">="].contains(o) {
                 advance()
+                try enter()  // each wrap makes the tree one level deeper
                 e = .binary(op, e, try parseMath1())
             } else if peek == .name("in") {
                 advance()
+                try enter()  // each wrap makes the tree one level deeper
                 e = .binary(.in, e, try parseMath1())
             } else if peek == .name("not"), peek(1) == .name("in") {
                 advance(); advance()
+                try enter()  // each wrap makes the tree one level deeper
                 e = .binary(.notIn, e, try parseMath1())
             } else {
                 return e
@@ -525,36 +567,48 @@ struct ExpressionParser {
     }
 
     mutating func parseMath1() throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = try parseConcat()
         while case .op(let o)? = peek, o == "+" || o == "-" {
             advance()
+            try enter()  // each wrap makes the tree one level deeper
             e = .binary(o == "+" ? .add : .sub, e, try parseConcat())
         }
         return e
     }
 
     mutating func parseConcat() throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = try parseMath2()
         while peek == .op("~") {
             advance()
+            try enter()  // each wrap makes the tree one level deeper
             e = .binary(.concat, e, try parseMath2())
         }
         return e
     }
 
     mutating func parseMath2() throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = try parsePow()
         while case .op(let o)? = peek, let op = BinaryOperator(rawValue: o), ["*", "/", "//", "%"].contains(o) {
             advance()
+            try enter()  // each wrap makes the tree one level deeper
             e = .binary(op, e, try parsePow())
         }
         return e
     }
 
     mutating func parsePow() throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = try parseUnary()
         while peek == .op("**") {
             advance()
+            try enter()  // each wrap makes the tree one level deeper
             e = .binary(.pow, e, try parseUnary())
         }
         return e
@@ -563,12 +617,13 @@ struct ExpressionParser {
     /// Jinja: `-3 | abs` is `(-3) | abs`: filters apply after the unary operator.
     mutating func parseUnary(withFilters: Bool = true) throws(TemplateSyntaxError) -> Expr {
         var e: Expr
-        if peek == .op("-") {
+        if peek == .op("-") || peek == .op("+") {
+            let negate = peek == .op("-")
             advance()
-            e = .negate(try parseUnary(withFilters: false))
-        } else if peek == .op("+") {
-            advance()
-            e = try parseUnary(withFilters: false)
+            try enter()
+            defer { depth -= 1 }
+            let operand = try parseUnary(withFilters: false)
+            e = negate ? .negate(operand) : operand
         } else {
             e = try parsePostfix(try parsePrimary())
         }
@@ -576,6 +631,8 @@ struct ExpressionParser {
     }
 
     mutating func parseFilters(_ start: Expr) throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = start
         while true {
             if peek == .op("|") {
@@ -588,6 +645,7 @@ struct ExpressionParser {
                 var args: [Expr] = []
                 var kwargs: [String: Expr] = [:]
                 if peek == .op("(") { (args, kwargs) = try parseArguments() }
+                try enter()  // each wrap makes the tree one level deeper
                 e = .filter(e, name, args, kwargs)
             } else if peek == .name("is") {
                 advance()
@@ -612,6 +670,7 @@ struct ExpressionParser {
                 } else if let t = peek, startsPrimary(t) {
                     args = [try parsePostfix(try parsePrimary())]
                 }
+                try enter()  // each wrap makes the tree one level deeper
                 e = .test(e, name, negated: negated, args)
             } else {
                 return e
@@ -646,10 +705,13 @@ struct ExpressionParser {
     }
 
     mutating func parsePostfix(_ start: Expr) throws(TemplateSyntaxError) -> Expr {
+        let entry = depth
+        defer { depth = entry }
         var e = start
         while true {
             if peek == .op(".") {
                 advance()
+                try enter()  // each wrap makes the tree one level deeper
                 switch peek {
                 case .name(let n)?: e = .attribute(e, n)
                 case .int(let i)?: e = .index(e, .literal(.int(i)))
@@ -660,11 +722,13 @@ struct ExpressionParser {
                 advance()
                 let key = try parseExpression()
                 try expectOp("]")
+                try enter()  // each wrap makes the tree one level deeper
                 e = .index(e, key)
             } else if peek == .op("(") {
                 if case .name(let n) = e, !TemplateBuiltins.functions.contains(n) {
                     throw error("unknown function '\(n)'", hint: Suggestions.hint(for: n, in: TemplateBuiltins.functions))
                 }
+                try enter()  // each wrap makes the tree one level deeper
                 e = .call(e, try parseArguments().0)
             } else {
                 return e

@@ -14,36 +14,9 @@ import Foundation
 import ProvisionKit
 
 enum FuzzOne {
-    static let variables: [String: Value] = [
-        "name": "web-1", "n": 3, "pi": .double(3.5), "flag": true, "empty": "",
-        "items": ["a", "b", 3], "map": ["k": "v", "n": 2], "nested": ["l": [1, 2, ["x": "y"]]],
-        "secret": .secret(Secret("s3cr3t-value")), "none": .null,
-    ]
-
-    /// Feeds one input; anything but success or an `InputError` is a finding.
+    /// A finding stops the fuzzer with the input saved, as a crash does.
     static func run(_ data: [UInt8]) {
-        guard let first = data.first else { return }
-        let text = String(decoding: data.dropFirst(), as: UTF8.self)
-        do {
-            switch first {
-            case UInt8(ascii: "I"):
-                let inventory = try InventoryLoader.build(from: try YAMLDocument.loadValue(text: text, file: "inventory.yml"), file: "inventory.yml")
-                for host in inventory.hosts { _ = inventory.variables(for: host.name) }
-                for group in inventory.groups.keys { _ = try? inventory.resolve(group + ":!" + group) }
-            case UInt8(ascii: "T"):
-                _ = try? TemplateEngine.references(inTemplate: text)
-                _ = try TemplateEngine.render(text, variables: variables, origin: SourceLocation(file: "t.j2", line: 1))
-            case UInt8(ascii: "C"):
-                _ = try? TemplateEngine.references(inCondition: text)
-                _ = try TemplateEngine.evaluateCondition(text, variables: variables)
-            default:
-                let playbook = try PlaybookLoader.load(text: text, file: "fuzz.yml", baseDirectory: "/nonexistent/fuzz")
-                _ = PlaybookValidator.validate(playbook: playbook, knownVariables: Set(variables.keys))
-            }
-        } catch is InputError {
-        } catch {
-            fatalError("not an InputError: \(type(of: error)): \(error)")
-        }
+        if let finding = FuzzEntry.feed(data) { fatalError(finding) }
     }
 }
 

@@ -64,39 +64,8 @@ final class HardeningFuzzTests: XCTestCase {
         }
     }
 
-    static let variables: [String: Value] = [
-        "name": "web-1", "n": 3, "pi": .double(3.5), "flag": true, "empty": "",
-        "items": ["a", "b", 3], "map": ["k": "v", "n": 2], "nested": ["l": [1, 2, ["x": "y"]]],
-        "secret": .secret(Secret("s3cr3t-value")), "none": .null,
-    ]
-
     /// One input, as `ProvisionFuzz` runs it. Returns a finding, or nil.
-    static func feed(_ data: [UInt8]) -> String? {
-        guard let first = data.first else { return nil }
-        let text = String(decoding: data.dropFirst(), as: UTF8.self)
-        do {
-            switch first {
-            case UInt8(ascii: "I"):
-                let inventory = try InventoryLoader.build(from: try YAMLDocument.loadValue(text: text, file: "inventory.yml"), file: "inventory.yml")
-                for host in inventory.hosts { _ = inventory.variables(for: host.name) }
-                for group in inventory.groups.keys { _ = try? inventory.resolve(group + ":!" + group) }
-            case UInt8(ascii: "T"):
-                _ = try? TemplateEngine.references(inTemplate: text)
-                _ = try TemplateEngine.render(text, variables: variables, origin: SourceLocation(file: "t.j2", line: 1))
-            case UInt8(ascii: "C"):
-                _ = try? TemplateEngine.references(inCondition: text)
-                _ = try TemplateEngine.evaluateCondition(text, variables: variables)
-            default:
-                let playbook = try PlaybookLoader.load(text: text, file: "fuzz.yml", baseDirectory: "/nonexistent/fuzz")
-                _ = PlaybookValidator.validate(playbook: playbook, knownVariables: Set(variables.keys))
-            }
-            return nil
-        } catch let error as InputError {
-            return error.description.isEmpty ? "an InputError without a message" : nil
-        } catch {
-            return "not an InputError: \(type(of: error)): \(error)"
-        }
-    }
+    static func feed(_ data: [UInt8]) -> String? { FuzzEntry.feed(data) }
 
     /// Runs `feed` on its own thread (8 MB stack, as the engine's host threads have 4 MB)
     /// and waits at most `seconds`. nil: fine.
@@ -167,7 +136,7 @@ final class HardeningFuzzTests: XCTestCase {
 
     /// What the fixes for the fuzzer's findings return instead of trapping.
     func testIntegerEdgesRenderOrFailCleanly() throws {
-        func render(_ t: String) throws -> String { try TemplateEngine.render(t, variables: Self.variables).text }
+        func render(_ t: String) throws -> String { try TemplateEngine.render(t, variables: FuzzEntry.variables).text }
         XCTAssertEqual(try render("{{ -7 // 2 }} {{ -7 % 2 }} {{ 7 % -2 }} {{ 7 // 2 }} {{ 2 ** 10 }}"), "-4 1 -1 3 1024")
         XCTAssertEqual(try render("{{ 10 ** 30 }}"), "1e+30")
         XCTAssertEqual(try render("{{ '12.9' | int }} {{ -2.5 | int }}"), "12 -2")

@@ -23,10 +23,7 @@ public final class PlaybookRunner: @unchecked Sendable {
     /// The hosts each play will run on, limited to `targets` (all when empty). Fails on
     /// unknown names before anything connects.
     public func plannedHosts(targets: [String]) throws -> [[String]] {
-        let limit: Set<String>? = targets.isEmpty ? nil : Set(try targets.flatMap { try inventory.resolve($0) })
-        return try playbook.plays.map { play in
-            try inventory.resolve(play.hosts).filter { limit?.contains($0) ?? true }
-        }
+        try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
     }
 
     public func run(targets: [String]) throws -> [(String, HostRecap)] {
@@ -78,6 +75,12 @@ public final class PlaybookRunner: @unchecked Sendable {
                     recaps[r.host]!.skipped += r.recap.skipped
                     recaps[r.host]!.unreachable += r.recap.unreachable
                     if r.stopped { retired.insert(r.host) }
+                }
+                let failedHosts = runners.filter(\.stopped).map(\.host)
+                if play.anyErrorsFatal, !failedHosts.isEmpty {
+                    retired.formUnion(hosts)
+                    reporter.report(.warning(host: nil, message: "play '\(play.name ?? play.hosts)' failed on \(failedHosts.joined(separator: ", ")) and has any_errors_fatal: no further task runs on \(hosts.joined(separator: ", "))"))
+                    break
                 }
             }
         }

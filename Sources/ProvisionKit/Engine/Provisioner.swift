@@ -4,6 +4,8 @@ import Foundation
 /// targets, and runs `ping` or a playbook with a chosen way of connecting.
 public final class Provisioner: @unchecked Sendable {
     public let inventory: Inventory
+    /// The inventory as its files (or EC2) define it, before command-line hosts were added.
+    public let inventoryFromFiles: Inventory
     public let resolver: HostResolver
     public var options: RunOptions
 
@@ -22,8 +24,8 @@ public final class Provisioner: @unchecked Sendable {
         }
         for source in inventory.ec2Sources { inventory.merge(try EC2InventorySource(url: source).load()) }
         let sshConfig = try HostResolver.loadSSHConfig(path: sshConfigPath)
-        let base = HostResolver(inventory: inventory, sshConfig: sshConfig, sshConfigFile: sshConfigPath)
-        self.inventory = base.withSSHConfigHosts(for: targets)
+        self.inventoryFromFiles = inventory
+        self.inventory = CommandLineTargets.addingHosts(for: targets, to: inventory, sshConfig: sshConfig)
         self.resolver = HostResolver(inventory: self.inventory, sshConfig: sshConfig, sshConfigFile: sshConfigPath)
         self.options = options
     }
@@ -33,6 +35,15 @@ public final class Provisioner: @unchecked Sendable {
         let patterns = targets.isEmpty ? ["all"] : targets
         var seen = Set<String>()
         return try patterns.flatMap { try inventory.resolve($0) }.filter { seen.insert($0).inserted }
+    }
+
+    /// Each play of `playbook` with the hosts it would run on (`CommandLineTargets` rule 3).
+    /// A play whose pattern names nothing this inventory has runs nowhere.
+    public func plays(of playbook: Playbook, targets: [String]) -> [(name: String, hosts: [String])] {
+        playbook.plays.map { play in
+            let hosts = try? CommandLineTargets.plannedHosts(playPatterns: [play.hosts], targets: targets, in: inventory)
+            return (play.name ?? play.hosts, hosts?.first ?? [])
+        }
     }
 
     /// Connects to each host, authenticates and runs `true` with sudo.

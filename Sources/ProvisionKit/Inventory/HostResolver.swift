@@ -33,23 +33,10 @@ public struct HostResolver: Sendable {
         return FileManager.default.fileExists(atPath: user) ? try SSHConfig.load(path: user) : SSHConfig()
     }
 
-    /// Adds hosts that exist only in ssh_config (`provision web-1a` with no inventory entry)
-    /// so targets can name them.
-    public func withSSHConfigHosts(for targets: [String]) -> Inventory {
-        var inventory = self.inventory
-        for target in targets {
-            for name in target.split(whereSeparator: { $0 == ":" || $0 == "," }).map(String.init)
-            where inventory.host(named: name) == nil && inventory.groups[name] == nil && sshConfig.namesHost(name) {
-                inventory.add(InventoryHost(name: name))
-            }
-        }
-        return inventory
-    }
-
     public func resolve(_ name: String) -> ResolvedHost {
         let host = inventory.host(named: name) ?? InventoryHost(name: name)
         let vars = inventory.variables(for: name)
-        let fromConfig = sshConfig.resolve(name)
+        let fromConfig = sshConfig.resolve(name, address: host.address ?? vars["ansible_host"]?.stringValue)
         func expand(_ path: String) -> String { NSString(string: path).expandingTildeInPath }
         var identities = fromConfig.identityFiles
         if let key = host.identityFile ?? vars["ansible_ssh_private_key_file"]?.stringValue { identities.insert(expand(key), at: 0) }

@@ -182,7 +182,8 @@ public struct Inventory: Sendable {
             return hosts.map(\.name).filter { groupHits.contains($0) || hostHits.contains($0) }
         }
         let known = hosts.map(\.name) + groups.keys.sorted()
-        let hint = Suggestions.hint(for: name, in: known) ?? "see `provision hosts` for the hosts and groups the inventory defines"
+        let hint = Suggestions.hint(for: name, in: known) 
+            ?? "a host must be in the inventory (-i FILE) or on a Host line of ssh_config (-F FILE), or be given by address; `provision hosts` lists what is known"
         throw InputError("unknown host or group '\(name)'", hint: hint)
     }
 }

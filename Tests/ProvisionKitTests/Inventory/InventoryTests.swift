@@ -149,7 +149,7 @@ final class SSHConfigTests: XCTestCase {
 
     func testHostOnlyInSSHConfigBecomesATarget() throws {
         let resolver = HostResolver(inventory: Inventory(), sshConfig: try SSHConfig.parse(config), sshConfigFile: nil)
-        let inventory = resolver.withSSHConfigHosts(for: ["aws-and-infra"])
+        let inventory = CommandLineTargets.addingHosts(for: ["aws-and-infra"], to: Inventory(), sshConfig: resolver.sshConfig)
         XCTAssertEqual(try inventory.resolve("aws-and-infra"), ["aws-and-infra"])
         let host = HostResolver(inventory: inventory, sshConfig: resolver.sshConfig, sshConfigFile: nil).resolve("aws-and-infra")
         XCTAssertEqual(host.address, "203.0.113.10")

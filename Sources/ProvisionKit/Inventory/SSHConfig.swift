@@ -80,10 +80,15 @@ public struct SSHConfig: Sendable {
         blocks.contains { $0.patterns.contains(host) }
     }
 
-    public func resolve(_ host: String) -> Resolved {
+    /// `address`: where the inventory says the host is (`ansible_host`), when that differs from
+    /// its name. OpenSSH matches `Host` patterns against the name on its command line, and
+    /// Ansible puts the address there; a block matching either applies, so ssh configs written
+    /// for `ssh NAME` and for `ssh ADDRESS` both work.
+    public func resolve(_ host: String, address: String? = nil) -> Resolved {
         var resolved = Resolved()
         var seen = Set<String>()
-        for block in blocks where Self.matches(host, block.patterns) {
+        let candidates = [host] + (address.map { $0 == host ? [] : [$0] } ?? [])
+        for block in blocks where candidates.contains(where: { Self.matches($0, block.patterns) }) {
             for (key, value) in block.options {
                 if key == "identityfile" {
                     resolved.identityFiles.append(expand(value, host: host))

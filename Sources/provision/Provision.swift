@@ -11,6 +11,7 @@ struct Provision: ParsableCommand {
             Exit codes: 0 all good, 1 usage or configuration error, 2 some task failed, \
             4 some host unreachable, 130/143 stopped by SIGINT/SIGTERM (after the running tasks).
             """,
+        version: versionText(),
         subcommands: [RunCommand.self, PingCommand.self, HostsCommand.self, ValidateCommand.self, SecretsCommand.self],
         defaultSubcommand: RunCommand.self)
 
@@ -34,6 +35,12 @@ struct Provision: ParsableCommand {
             Foundation.exit(status.rawValue == 64 || status.rawValue == 1 ? ExitCode.usage : status.rawValue)
         }
     }
+}
+
+/// `provision --version`: the version and which playbook a run without -p would use.
+func versionText() -> String {
+    let playbook = (try? DefaultPlaybook.locate()) ?? "none found (looked in \(DefaultPlaybook.candidates().joined(separator: ", ")))"
+    return "provision \(ProvisionVersion.number)\ndefault playbook: \(playbook)"
 }
 
 /// Thrown to leave with a given status after output is complete.

@@ -116,7 +116,7 @@ public enum PlaybookValidator {
         mutating func report(_ refs: TemplateReferences, known: Set<String>, origin: SourceLocation) {
             for ref in refs.unknown(given: known) {
                 errors.append(InputError("undefined variable '\(ref.name)'", at: TemplateEngine.location(origin, line: ref.line),
-                                         hint: Suggestions.hint(for: ref.name, in: known)))
+                                         hint: Suggestions.hint(for: ref.name, in: known), undefinedVariable: ref.name))
             }
         }
 

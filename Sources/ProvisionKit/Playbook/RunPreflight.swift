@@ -14,32 +14,22 @@ import Foundation
 /// Tasks that need facts or earlier results are left to the run, which reports them itself.
 public enum RunPreflight {
     /// Unknown targets throw; every other problem is returned, in playbook order.
+    /// Every variable a task or template reads must be defined for every host it runs on:
+    /// a host's own inventory variables count for that host only.
     public static func problems(playbook: Playbook, inventory: Inventory, targets: [String],
                                 extraVariables: [String: Value], secretVariables: [String: Value],
                                 tags: [String] = [], skipTags: [String] = [],
                                 specs: [ModuleSpec] = ModuleRegistry.specs) throws -> [InputError] {
-        // The hosts each play will run on, as `PlaybookRunner.plannedHosts` finds them.
-        let limit: Set<String>? = targets.isEmpty ? nil : Set(try targets.flatMap { try inventory.resolve($0) })
-        let plannedHosts = try playbook.plays.map { play in
-            try inventory.resolve(play.hosts).filter { limit?.contains($0) ?? true }
+        let plannedHosts = try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
+        let defaults: [[String: Value]]
+        do {
+            defaults = try playbook.plays.map { try PlaybookRunner.loadDefaults($0) }
+        } catch let error as InputError {
+            return [error]
         }
-        var known = Set(extraVariables.keys).union(secretVariables.keys)
-            .union(SecretsFile.environment.values).union(["wordpress_salts", "secrets_file"])
-        for host in inventory.hosts { known.formUnion(inventory.variables(for: host.name).keys) }
-        var defaults: [[String: Value]] = []
-        for play in playbook.plays {
-            do {
-                let d = try PlaybookRunner.loadDefaults(play)
-                known.formUnion(d.keys)
-                defaults.append(d)
-            } catch let error as InputError {
-                return [error]
-            } catch {
-                return [InputError("\(error)", at: play.location)]
-            }
-        }
-        let found = PlaybookValidator.validate(playbook: playbook, specs: specs, knownVariables: known)
-        guard found.isEmpty else { return found }
+        let base = Set(extraVariables.keys).union(secretVariables.keys).union(defaults.flatMap(\.keys))
+        let found = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base)
+        guard found.isEmpty else { return found.map(withUndefinedHint) }
 
         // Names only a host knows: facts, registered results, the engine's magic variables.
         let registered = Set(playbook.plays.flatMap { ($0.tasks + $0.handlers).compactMap(\.register) })
@@ -76,6 +66,80 @@ public enum RunPreflight {
             }
         }
         return errors
+    }
+
+    /// The generated secrets (`SecretsFile.generatedNames`) the playbook reads on some host
+    /// and nothing defines: the run creates them before it checks anything else.
+    public static func generatedSecretsNeeded(playbook: Playbook, inventory: Inventory, targets: [String],
+                                              extraVariables: [String: Value], secretVariables: [String: Value],
+                                              specs: [ModuleSpec] = ModuleRegistry.specs) throws -> Set<String> {
+        let plannedHosts = try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
+        let defaults = (try? playbook.plays.map { try PlaybookRunner.loadDefaults($0) }) ?? []
+        let base = Set(extraVariables.keys).union(secretVariables.keys).union(defaults.flatMap(\.keys))
+        let undefined = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base)
+            .compactMap(\.undefinedVariable)
+        return Set(undefined).intersection(SecretsFile.generatedNames)
+    }
+
+    /// The validator's problems as each host sees the playbook: its own variables, and the
+    /// run-once tasks (the database step) only where it is the play's first host. Hosts that
+    /// see the same share one pass; a problem only some hosts have names them.
+    static func validatePerHost(_ playbook: Playbook, specs: [ModuleSpec], inventory: Inventory,
+                                hosts plannedHosts: [[String]], known base: Set<String>) -> [InputError] {
+        var seen = Set<String>()
+        let hosts = plannedHosts.flatMap { $0 }.filter { seen.insert($0).inserted }
+        var classes: [(names: Set<String>, owns: [Bool], hosts: [String])] = []
+        if hosts.isEmpty {
+            classes = [(Set(inventory.hosts.flatMap { inventory.variables(for: $0.name).keys }), playbook.plays.map { _ in true }, [])]
+        }
+        for host in hosts {
+            let names = Set(inventory.variables(for: host).keys)
+            let owns = plannedHosts.map { $0.first == host }
+            if let i = classes.firstIndex(where: { $0.names == names && $0.owns == owns }) { classes[i].hosts.append(host) } else { classes.append((names, owns, [host])) }
+        }
+        var problems: [(error: InputError, classes: [Int])] = []
+        for (c, hostClass) in classes.enumerated() {
+            var seenBy = playbook
+            for (index, owns) in hostClass.owns.enumerated() where !owns {
+                let runsHere = { (task: PlaybookTask) in ModuleRegistry.spec(named: task.module)?.runsOncePerPlay != true }
+                seenBy.plays[index].tasks = seenBy.plays[index].tasks.filter(runsHere)
+                seenBy.plays[index].handlers = seenBy.plays[index].handlers.filter(runsHere)
+            }
+            for error in PlaybookValidator.validate(playbook: seenBy, specs: specs, knownVariables: base.union(hostClass.names)) {
+                if let i = problems.firstIndex(where: { $0.error == error }) { problems[i].classes.append(c) } else { problems.append((error, [c])) }
+            }
+        }
+        return problems.map { problem in
+            // Name the hosts when others that run the same tasks do not have the problem
+            // (their variables differ); a run-once task's problem is its host's alone anyway.
+            let variableSpecific = classes.indices.contains { other in
+                !problem.classes.contains(other) && problem.classes.contains { classes[$0].owns == classes[other].owns }
+            }
+            guard variableSpecific else { return problem.error }
+            var error = problem.error
+            let affected = problem.classes.flatMap { classes[$0].hosts }
+            error.message += " on host\(affected.count == 1 ? "" : "s") \(affected.joined(separator: ", "))"
+            return error
+        }
+    }
+
+    /// What to do about a variable nothing defines, when no similar name explains it.
+    static func withUndefinedHint(_ error: InputError) -> InputError {
+        guard let name = error.undefinedVariable, error.hint == nil else { return error }
+        var error = error
+        if let hint = secretHint(name) {
+            error.hint = hint
+        } else {
+            error.hint = "define it in the inventory, in group_vars/all.yml beside the playbook or with -e \(name)=…, or give a default: {{ \(name) | default(…) }}"
+        }
+        return error
+    }
+
+    /// How to provide a secret the environment can also give, or nil for other names.
+    static func secretHint(_ name: String) -> String? {
+        SecretsFile.environment.first(where: { $0.value == name }).map {
+            "a secret: put \(name) in the secrets file (provision secrets init) or set \($0.key)"
+        }
     }
 
     static let omitPlaceholder = "__omit_place_holder__provision__"
@@ -173,8 +237,8 @@ public enum RunPreflight {
             }
         }
         guard !values.contains(where: readsDynamic) else { return nil }
-        if problem.hint == nil, let name = SecretsFile.environment.first(where: { problem.message == "undefined variable '\($0.value)'" }) {
-            problem.hint = "a secret: put \(name.value) in the secrets file (provision secrets init) or set \(name.key)"
+        if problem.hint == nil, let name = SecretsFile.environment.values.first(where: { problem.message == "undefined variable '\($0)'" }) {
+            problem.hint = secretHint(name)
         }
         return problem
     }

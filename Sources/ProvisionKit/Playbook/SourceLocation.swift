@@ -19,11 +19,14 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// What to do about it, e.g. "did you mean 'state'?"
     public var hint: String?
+    /// Set when the problem is a variable nothing defines (the preflight acts on it).
+    public var undefinedVariable: String?
 
-    public init(_ message: String, at location: SourceLocation? = nil, hint: String? = nil) {
+    public init(_ message: String, at location: SourceLocation? = nil, hint: String? = nil, undefinedVariable: String? = nil) {
         self.message = message
         self.location = location
         self.hint = hint
+        self.undefinedVariable = undefinedVariable
     }
 
     public var description: String {

@@ -15,6 +15,10 @@ public enum SecretsFile {
         "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT",
     ]
 
+    /// The secrets provision makes itself when a playbook reads them and nothing defines
+    /// them: created on first use, into the file, and never regenerated afterwards.
+    public static let generatedNames: Set<String> = ["db_password", "wordpress_salts"]
+
     /// Environment variables that override the file: name -> variable.
     public static let environment = [
         "PROVISION_DB_PASSWORD": "db_password",
@@ -39,6 +43,9 @@ public enum SecretsFile {
         }
         return values
     }
+
+    /// `values` marked as secrets (masked in all output, never read as templates).
+    public static func asSecrets(_ values: [String: Value]) -> [String: Value] { values.mapValues(secretValue) }
 
     static func secretValue(_ value: Value) -> Value {
         switch value {
@@ -69,33 +76,56 @@ public enum SecretsFile {
             try checkPermissions(path)
             text = try String(contentsOfFile: path, encoding: .utf8)
             if case .dict(let d) = try YAMLDocument.loadValue(path: path).value { existing = d }
+            if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
         } else {
             text = "# provision secrets: keep this file, mode 0600. Never commit it.\n"
                 + "# db_admin_password: the RDS master user's password (you set it when creating RDS)\n"
         }
-        var added: [String] = []
-        if existing["db_password"] == nil {
-            text += "db_password: \(yamlQuoted(generate(length: 32)))\n"
-            added.append("db_password")
+        let missing = generatedNames.filter { existing[$0] == nil }
+        guard !missing.isEmpty else { return [] }
+        let added = missing.sorted()
+        for (name, value) in generatedValues(for: missing).sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case .dict(let salts):
+                text += "\(name):\n"
+                for salt in saltNames { text += "  \(salt): \(yamlQuoted(salts[salt]?.text ?? ""))\n" }
+            default:
+                text += "\(name): \(yamlQuoted(value.text))\n"
+            }
         }
-        if existing["wordpress_salts"] == nil {
-            text += "wordpress_salts:\n"
-            for name in saltNames { text += "  \(name): \(yamlQuoted(generate(length: 64)))\n" }
-            added.append("wordpress_salts")
+        try writePrivately(text, to: path)
+        return added
+    }
+
+    /// Fresh values for the generated secrets among `names` (check mode uses them without
+    /// writing the file).
+    public static func generatedValues(for names: Set<String>) -> [String: Value] {
+        var values: [String: Value] = [:]
+        if names.contains("db_password") { values["db_password"] = .string(generate(length: 32)) }
+        if names.contains("wordpress_salts") {
+            values["wordpress_salts"] = .dict(Dictionary(uniqueKeysWithValues: saltNames.map { ($0, Value.string(generate(length: 64))) }))
         }
-        guard !added.isEmpty else { return [] }
+        return values
+    }
+
+    /// Writes `text` to a new file that is 0600 from its creation (open with O_EXCL and mode
+    /// 0600, never a chmod afterwards), then renames it over `path`: never visible with wider
+    /// rights or half-written.
+    static func writePrivately(_ text: String, to path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        // Written to a 0600 temporary file and renamed: never visible with wider rights or half-written.
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw InputError("cannot write secrets file \(path)")
-        }
-        guard rename(temporary, path) == 0 else {
+        let temporary = (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw InputError("cannot create secrets file \(path): \(String(cString: strerror(errno)))") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw InputError("cannot write secrets file \(path): \(String(cString: strerror(errno)))")
+            throw InputError("cannot write secrets file \(path): \(reason)")
         }
-        return added
     }
 
     /// Random printable text from the system's CSPRNG (no quotes or backslashes, so the

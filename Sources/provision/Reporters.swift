@@ -32,7 +32,7 @@ final class HumanReporter: RunReporter, @unchecked Sendable {
             let status: String
             switch r.status {
             case .ok: status = paint("ok", "32")
-            case .changed: status = paint("changed", "33")
+            case .changed: status = paint(r.assumed ? "changed (assumed)" : "changed", "33")
             case .failed: status = paint(r.ignoredError ? "failed (ignored)" : "failed", "31")
             case .skipped: status = paint("skipped", "36")
             case .unreachable: status = paint("unreachable", "31")
@@ -97,6 +97,7 @@ final class JSONReporter: RunReporter, @unchecked Sendable {
                 "message": r.message as Any? ?? NSNull(),
             ]
             if r.ignoredError { object["ignored"] = true }
+            if r.assumed { object["assumed"] = true }
             if let d = r.diff {
                 object["diff"] = ["path": d.path, "before": d.before as Any? ?? NSNull(), "after": d.after as Any? ?? NSNull()]
             }

@@ -27,7 +27,7 @@ final class MySQLStepTests: XCTestCase {
         switch try module.decide(nil, context) {
         case .ok: return .ok
         case .skip: return .skip
-        case .change(let summary, _, let plan):
+        case .change(let summary, _, let plan, _):
             if !check { _ = try module.apply(plan, context) }
             return .change(summary)
         }

@@ -263,7 +263,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 if let item = item.item { reg["item"] = item }
                 results.append(.dict(reg))
                 report(task, skipped ? .skipped : (outcome.changed ? .changed : .ok), changed: outcome.changed,
-                       message: outcome.message, diff: outcome.diff, started: itemStarted, label: item.label)
+                       message: outcome.message, diff: outcome.diff, started: itemStarted, label: item.label, assumed: outcome.assumed)
             } catch let error as ConnectionError {
                 markUnreachable(error)
                 return false
@@ -313,7 +313,7 @@ final class HostPlayRunner: @unchecked Sendable {
     }
 
     func report(_ task: PlaybookTask, _ status: TaskStatus, changed: Bool, message: String?, diff: FileDiff?,
-                started: Date, label: String? = nil, ignored: Bool = false) {
+                started: Date, label: String? = nil, ignored: Bool = false, assumed: Bool = false) {
         let name = label.map { "\(task.displayName) (\($0))" } ?? task.displayName
         let maskedDiff = diff.map {
             FileDiff(path: $0.path, before: $0.before.map(redactor.redact), after: $0.after.map(redactor.redact))
@@ -321,7 +321,7 @@ final class HostPlayRunner: @unchecked Sendable {
         reporter.report(.task(TaskReport(
             host: host, play: playName, task: redactor.redact(name), status: status, changed: changed,
             duration: Date().timeIntervalSince(started), message: message.map(redactor.redact),
-            diff: options.diffMode ? maskedDiff : nil, ignoredError: ignored)))
+            diff: options.diffMode ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
     }
 }
 

@@ -26,9 +26,11 @@ extension Module {
             return (TaskOutcome(changed: false, message: message), false)
         case .skip(let reason):
             return (TaskOutcome(changed: false, message: reason), true)
-        case .change(let summary, let diff, let plan):
+        case .change(let summary, let diff, let plan, let assumed):
             if context.checkMode {
-                return (TaskOutcome(changed: true, message: summary, diff: diff), false)
+                var outcome = TaskOutcome(changed: true, message: summary, diff: diff)
+                outcome.assumed = assumed
+                return (outcome, false)
             }
             var outcome = try apply(plan, context)
             if outcome.message == nil { outcome.message = summary }

@@ -17,6 +17,8 @@ public struct TaskReport: Sendable {
     /// Already redacted.
     public var diff: FileDiff?
     public var ignoredError: Bool
+    /// Check mode counted this change without looking (`Decision.change(assumed:)`).
+    public var assumed = false
 }
 
 public struct HostRecap: Sendable, Equatable {

@@ -81,7 +81,9 @@ public enum Decision<Plan: Sendable>: Sendable {
     /// Already right; the message says what was checked when useful.
     case ok(String? = nil)
     /// Something differs: `summary` says what will change; `plan` carries what `apply` needs.
-    case change(summary: String, diff: FileDiff? = nil, plan: Plan)
+    /// `assumed`: the module cannot look, but applying always reports a change (a command
+    /// without `creates`/`removes`), so check mode counts it as one and says so.
+    case change(summary: String, diff: FileDiff? = nil, plan: Plan, assumed: Bool = false)
     /// Not applicable here (e.g. a condition in the module's own terms).
     case skip(String)
 }
@@ -93,6 +95,8 @@ public struct TaskOutcome: Sendable {
     public var diff: FileDiff?
     /// Extra values for `register:` (rc, stdout, stderr …).
     public var registered: [String: Value]
+    /// A change check mode predicts without being able to look (see `Decision.change`).
+    public var assumed = false
 
     public init(changed: Bool, message: String? = nil, diff: FileDiff? = nil, registered: [String: Value] = [:]) {
         self.changed = changed

@@ -113,7 +113,7 @@ final class MySQLModuleIntegrationTests: XCTestCase {
     func decide<M: Module>(_ module: M, _ context: TaskContext) throws -> (Verdict, M.Plan?) {
         switch try module.decide(nil, context) {
         case .ok: return (.ok, nil)
-        case .change(let summary, _, let plan): return (.change(summary), plan)
+        case .change(let summary, _, let plan, _): return (.change(summary), plan)
         case .skip: return (.skip, nil)
         }
     }

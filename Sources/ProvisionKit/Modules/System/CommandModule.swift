@@ -2,7 +2,8 @@ import Foundation
 
 /// `command` and `shell`: run something, unless `creates` exists or `removes` is gone.
 /// `command` runs the words it is given without a shell (each word quoted); `shell` hands
-/// its text to `sh`. Always "changed" when they run, as in Ansible; skipped in check mode.
+/// its text to `sh`. Always "changed" when they run, as in Ansible; check mode runs nothing
+/// and counts an unguarded one as an (assumed) change, since the real run would report one.
 public struct CommandModule: Module {
     public static let commandSpec = ModuleSpec(
         name: "command", parameters: parameters, requiredOneOf: [["cmd", "argv"]], make: { try CommandModule($0, useShell: false) })
@@ -57,7 +58,8 @@ public struct CommandModule: Module {
         if let creates, output.contains("creates=yes") { return .ok("\(creates) exists") }
         if let removes, output.contains("removes=gone") { return .ok("\(removes) does not exist") }
         if context.checkMode && creates == nil && removes == nil {
-            return .skip("skipped in check mode: a command's effect cannot be predicted")
+            return .change(summary: "would run (not run in check mode): without creates or removes a command runs every time and reports a change",
+                           plan: (), assumed: true)
         }
         return .change(summary: "run command", plan: ())
     }

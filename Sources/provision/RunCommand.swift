@@ -8,8 +8,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .short, help: "Playbook to run.")
-    var playbook = "playbooks/site.yml"
+    @Option(name: .short, help: "Playbook to run (default: the built-in WordPress job, see `provision --version`).")
+    var playbook: String?
 
     @Option(name: .short, help: "Extra variables: key=value, @file.yml or JSON; highest precedence.")
     var extraVars: [String] = []
@@ -61,12 +61,13 @@ struct RunCommand: ParsableCommand {
         var patterns = targets
         if let limit { patterns = patterns.isEmpty ? [limit] : patterns.map { "\($0):&\(limit)" } }
 
-        let book = try PlaybookLoader.load(path: playbook)
+        let book = try PlaybookLoader.load(path: try playbook ?? DefaultPlaybook.locate())
         let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
                                           targets: patterns, options: options)
         // Secrets rank just below -e: above the inventory and the playbook.
         let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
         provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)
+        try createGeneratedSecrets(book: book, provisioner: provisioner, patterns: patterns, path: secretsPath)
         let redactor = Redactor()
         // Mistakes in the playbook, inventory or -e: exit 1 with file:line, before any host is contacted.
         let problems = try RunPreflight.problems(
@@ -82,6 +83,25 @@ struct RunCommand: ParsableCommand {
                                         connector: connection.connector(options: options, reporter: reporter),
                                         rollout: try rollout(serial: options.serial))
         throw ProvisionExit(status: ExitCode.forRecap(recap))
+    }
+
+    /// Generated secrets the playbook reads and nothing defines are made on first use, into
+    /// the secrets file (in check mode: for this run only, the file is not written).
+    func createGeneratedSecrets(book: Playbook, provisioner: Provisioner, patterns: [String], path: String) throws {
+        let needed = try RunPreflight.generatedSecretsNeeded(
+            playbook: book, inventory: provisioner.inventory, targets: patterns,
+            extraVariables: provisioner.options.extraVariables, secretVariables: provisioner.options.secretVariables)
+        guard !needed.isEmpty else { return }
+        let names = needed.sorted().joined(separator: ", ")
+        if check {
+            provisioner.options.secretVariables.merge(SecretsFile.asSecrets(SecretsFile.generatedValues(for: needed))) { $1 }
+            FileHandle.standardError.write(Data("note: check mode: \(path) would get generated \(names); not written\n".utf8))
+            return
+        }
+        let existed = FileManager.default.fileExists(atPath: path)
+        try SecretsFile.initialize(path: path)
+        provisioner.options.secretVariables = try SecretsFile.load(path: path)
+        FileHandle.standardError.write(Data("note: \(existed ? "added" : "created \(path) (mode 0600) with") generated \(names)\(existed ? " to \(path)" : ""); keep it: every run and every host uses these values\n".utf8))
     }
 
     /// A rolling update when a load balancer, a failure budget or a health check is asked for.
@@ -128,9 +148,19 @@ struct PingCommand: ParsableCommand {
 
 struct HostsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hosts", abstract: "List the hosts targets resolve to, and how each is reached.")
+        commandName: "hosts",
+        abstract: "List the hosts targets resolve to, how each is reached, and the plays each would run.",
+        discussion: """
+            A target is an inventory host or group, or a pattern over them; a name the inventory \
+            does not define is a host of its own when ssh could reach it (a Host line in ssh_config, \
+            an IP address or a DNS name), and joins the group 'web' that the built-in playbooks target. \
+            Each play runs on its hosts: pattern limited to the targets.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .short, help: "Playbook whose plays are shown (default: the built-in WordPress job).")
+    var playbook: String?
 
     @Argument(help: "Hosts or groups (default: all).")
     var targets: [String] = []
@@ -138,17 +168,25 @@ struct HostsCommand: ParsableCommand {
     func run() throws {
         let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
                                           targets: targets, options: connection.runOptions())
+        let playbookPath = try playbook ?? DefaultPlaybook.locate()
+        let book = try PlaybookLoader.load(path: playbookPath)
+        let plays = provisioner.plays(of: book, targets: targets)
         for name in try provisioner.hosts(matching: targets) {
             let host = provisioner.resolver.resolve(name)
             let groups = provisioner.inventory.groups(of: name).filter { $0 != "all" }
+            let origin = CommandLineTargets.origin(of: name, in: provisioner.inventoryFromFiles)
+            let playNames = plays.filter { $0.hosts.contains(name) }.map(\.name)
             if connection.json {
-                let object: [String: Any] = ["host": name, "address": host.address, "port": host.port, "user": host.user, "groups": groups]
+                let object: [String: Any] = ["host": name, "address": host.address, "port": host.port, "user": host.user,
+                                             "groups": groups, "from": origin, "plays": playNames, "playbook": playbookPath]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("\(name)\t\(host.user)@\(host.address):\(host.port)\t\(groups.joined(separator: ","))")
+                let runs = playNames.isEmpty ? "no play" : playNames.joined(separator: ", ")
+                print("\(name)\t\(host.user)@\(host.address):\(host.port)\t\(groups.joined(separator: ","))\t(\(origin))\tplays: \(runs)")
             }
         }
+        if !connection.json { print("# plays from \(playbookPath)") }
     }
 }
 
@@ -159,13 +197,16 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .short, help: "Inventory whose variables count as defined.")
     var inventory: String?
 
-    @Argument(help: "Playbook to check.")
-    var playbook = "playbooks/site.yml"
+    @Argument(help: "Playbook to check (default: the built-in WordPress job).")
+    var playbook: String?
 
     func run() throws {
+        let playbook = try self.playbook ?? DefaultPlaybook.locate()
         let book = try PlaybookLoader.load(path: playbook)
         // Defined at run time: playbook defaults, and what the secrets file or environment provide.
-        var known: Set<String> = Set(SecretsFile.environment.values).union(["wordpress_salts", "secrets_file"])
+        // A run creates the generated secrets on first use; the others come from the secrets
+        // file or the environment.
+        var known: Set<String> = Set(SecretsFile.environment.values).union(SecretsFile.generatedNames)
         for play in book.plays { known.formUnion(try PlaybookRunner.loadDefaults(play).keys) }
         if let inventory {
             let inv = try InventoryLoader.load(path: inventory)

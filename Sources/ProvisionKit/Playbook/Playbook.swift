@@ -19,6 +19,9 @@ public struct Play: Sendable {
     public var become: Bool
     public var becomeUser: String?
     public var gatherFacts: Bool
+    /// A failure on any host stops the play, and every later play, on all of its hosts
+    /// (Ansible's `any_errors_fatal`): for a prerequisite such as the database.
+    public var anyErrorsFatal = false
     public var tasks: [PlaybookTask]
     public var handlers: [PlaybookTask]
     /// Directory of the file the play came from: relative `src`, `template` and

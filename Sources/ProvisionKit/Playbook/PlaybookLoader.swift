@@ -3,7 +3,7 @@ import Foundation
 /// YAML playbook -> `Playbook`, with a located `InputError` for every mistake.
 public enum PlaybookLoader {
     public static let playKeywords: [String] = [
-        "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts",
+        "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts", "any_errors_fatal",
         "tasks", "handlers", "pre_tasks", "post_tasks",
     ]
     public static let taskKeywords: [String] = [
@@ -18,7 +18,7 @@ public enum PlaybookLoader {
         "environment", "no_log", "check_mode", "diff", "local_action", "set_fact",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
-        "roles", "serial", "strategy", "any_errors_fatal", "max_fail_percentage", "environment",
+        "roles", "serial", "strategy", "max_fail_percentage", "environment",
         "vars_prompt", "connection", "remote_user", "order", "tags", "collections",
     ]
     /// Modules whose string argument is a command line (`command: ls -l`), not `key=value` pairs.
@@ -143,6 +143,7 @@ public enum PlaybookLoader {
             if let b = node["become"] { play.become = try bool(b, "become") }
             if let u = node["become_user"] { play.becomeUser = try string(u, "become_user") }
             if let g = node["gather_facts"] { play.gatherFacts = try bool(g, "gather_facts") }
+            if let f = node["any_errors_fatal"] { play.anyErrorsFatal = try bool(f, "any_errors_fatal") }
             for key in ["pre_tasks", "tasks", "post_tasks"] {
                 if let list = node[key] { play.tasks += try tasks(list, key: key, handlers: false) }
             }

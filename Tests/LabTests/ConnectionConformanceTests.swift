@@ -59,7 +59,7 @@ final class ConnectionConformanceTests: XCTestCase {
     var preference: TransportPreference = .libssh2
 
     override func setUpWithError() throws {
-        guard TransportLab.isUp else { throw XCTSkip("no lab: start it with scripts/lab up") }
+        guard TransportLab.isUp else { throw Prerequisite.missing("no lab: start it with scripts/lab up") }
     }
 
     static var transports: [TransportPreference] {
@@ -466,7 +466,7 @@ final class ConnectionConformanceTests: XCTestCase {
 /// What is specific to choosing a transport.
 final class TransportFallbackTests: XCTestCase {
     override func setUpWithError() throws {
-        guard TransportLab.isUp else { throw XCTSkip("no lab: start it with scripts/lab up") }
+        guard TransportLab.isUp else { throw Prerequisite.missing("no lab: start it with scripts/lab up") }
     }
 
     func testRSAKeyReachesHostThroughFallback() throws {

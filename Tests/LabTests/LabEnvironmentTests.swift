@@ -11,10 +11,10 @@ final class LabEnvironmentTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard FileManager.default.fileExists(atPath: sshConfig) else {
-            throw XCTSkip("no lab at \(Self.lab): run `sudo scripts/lab build && sudo scripts/lab up 2`")
+            throw Prerequisite.missing("no lab at \(Self.lab): run `sudo scripts/lab build && sudo scripts/lab up 2`")
         }
         let probe = ssh("web-1", "true")
-        guard probe.status == 0 else { throw XCTSkip("lab at \(Self.lab) is not up: \(probe.stderr)") }
+        guard probe.status == 0 else { throw Prerequisite.missing("lab at \(Self.lab) is not up: \(probe.stderr)") }
     }
 
     func testStatusReportsEveryHostRunning() throws {
@@ -70,7 +70,7 @@ final class LabEnvironmentTests: XCTestCase {
         XCTAssertEqual(tcp.stdout, "open\n", tcp.all)
         try requireRoot()
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mariadb") else {
-            throw XCTSkip("no mariadb client on the controller")
+            throw Prerequisite.missing("no mariadb client on the controller")
         }
         let password = try String(contentsOfFile: Self.lab + "/db_admin_password", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -158,7 +158,7 @@ final class LabEnvironmentTests: XCTestCase {
     }
 
     private func requireRoot() throws {
-        guard getuid() == 0 else { throw XCTSkip("needs root (scripts/lab, ip netns)") }
+        guard getuid() == 0 else { throw Prerequisite.missing("needs root (scripts/lab, ip netns)") }
     }
 
     @discardableResult

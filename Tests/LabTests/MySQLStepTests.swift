@@ -6,7 +6,7 @@ import XCTest
 /// done by whoever runs the lab, and PROVISION_LAB_DB_REQUIRES_TLS=1.
 final class MySQLStepTests: XCTestCase {
     override func setUpWithError() throws {
-        guard MySQLLab.isUp else { throw XCTSkip("no lab: \(MySQLLab.sshConfig) missing") }
+        guard MySQLLab.isUp else { throw Prerequisite.missing("no lab: \(MySQLLab.sshConfig) missing") }
         RouteCache.shared.reset()
     }
 
@@ -82,7 +82,7 @@ final class MySQLStepTests: XCTestCase {
     }
 
     func testTLSWithCAVerifiesAndWrongCAFails() throws {
-        guard let ca = MySQLLab.caFile else { throw XCTSkip("no lab CA in \(MySQLLab.root)/tls") }
+        guard let ca = MySQLLab.caFile else { throw Prerequisite.missing("no lab CA in \(MySQLLab.root)/tls") }
         let context = MySQLLab.context()
         let session = try MySQLLab.login(caCert: ca).open(context)
         XCTAssertTrue(session.admin.usesTLS)

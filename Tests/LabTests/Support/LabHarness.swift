@@ -19,10 +19,10 @@ enum Lab {
     /// Skips the test when no lab is up.
     static func require() throws {
         guard FileManager.default.fileExists(atPath: sshConfig) else {
-            throw XCTSkip("no lab at \(directory): run `scripts/lab build && scripts/lab up 3`")
+            throw Prerequisite.missing("no lab at \(directory): run `scripts/lab build && scripts/lab up 3`")
         }
         let probe = run("/usr/bin/ssh", ["-F", sshConfig, "-o", "ConnectTimeout=3", "web-1", "true"])
-        guard probe.status == 0 else { throw XCTSkip("lab at \(directory) is not up: \(probe.stderr)") }
+        guard probe.status == 0 else { throw Prerequisite.missing("lab at \(directory) is not up: \(probe.stderr)") }
     }
 
     struct Output {

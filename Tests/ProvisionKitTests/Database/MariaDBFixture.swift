@@ -77,18 +77,14 @@ final class MariaDBFixture: @unchecked Sendable {
         }
 
         let deadline = Date().addingTimeInterval(60)
-        while true {
-            do {
-                let client = try MySQLClient.connect(adminOptions())
-                client.close()
-                break
-            } catch {
-                if Date() > deadline || !process.isRunning {
-                    let log = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
-                    throw Failure(description: "MariaDB did not start: \(error)\n\(log.suffix(2000))")
-                }
-                usleep(100_000)
+        // Up means MariaDB's own client can log in as admin: an independent tool, not the
+        // client code these tests exercise.
+        while !Self.clientCanLogIn(port: port, password: adminPassword.reveal()) {
+            if Date() > deadline || !process.isRunning {
+                let log = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
+                throw Failure(description: "MariaDB did not start (the mariadb client cannot log in)\n\(log.suffix(2000))")
             }
+            usleep(100_000)
         }
     }
 
@@ -103,6 +99,21 @@ final class MariaDBFixture: @unchecked Sendable {
     func login(caCert: String? = nil, requireTLS: Bool = false) -> MySQLLogin {
         MySQLLogin(host: "127.0.0.1", port: port, user: "admin", password: adminPassword, caCert: caCert,
                    requireTLS: requireTLS, connectTimeout: 5)
+    }
+
+    /// `mariadb -h 127.0.0.1 -P PORT -u admin -e 'SELECT 1'`, the password in MYSQL_PWD
+    /// (never on a command line).
+    static func clientCanLogIn(port: Int, password: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mariadb")
+        process.arguments = ["--no-defaults", "--protocol=TCP", "-h", "127.0.0.1", "-P", String(port), "-u", "admin",
+                             "--connect-timeout=2", "-e", "SELECT 1"]
+        process.environment = ["MYSQL_PWD": password, "PATH": "/usr/bin:/bin"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     static func shell(_ script: String) throws {

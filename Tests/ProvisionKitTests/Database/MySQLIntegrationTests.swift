@@ -5,7 +5,7 @@ import XCTest
 /// XCTest runs these synchronously on its own thread, never on the cooperative pool.
 final class MySQLClientIntegrationTests: XCTestCase {
     func fixture() throws -> MariaDBFixture {
-        guard let f = MariaDBFixture.shared else { throw XCTSkip("MariaDB binaries missing or the server did not start") }
+        guard let f = MariaDBFixture.shared else { throw Prerequisite.missing("MariaDB binaries missing or the server did not start") }
         return f
     }
 
@@ -101,7 +101,7 @@ final class MySQLModuleIntegrationTests: XCTestCase {
     var db: MariaDBFixture!
 
     override func setUpWithError() throws {
-        guard let f = MariaDBFixture.shared else { throw XCTSkip("MariaDB binaries missing or the server did not start") }
+        guard let f = MariaDBFixture.shared else { throw Prerequisite.missing("MariaDB binaries missing or the server did not start") }
         db = f
         RouteCache.shared.reset()
     }

@@ -62,15 +62,26 @@ final class PlaybookRunnerTests: XCTestCase {
         XCTAssertEqual(recap2.first?.1.changed, 2)  // the unguarded shell and the loop (no creates file made)
     }
 
-    func testCheckModeChangesNothingAndSkipsUnguardedCommands() throws {
+    /// Check mode runs no command, but counts an unguarded one (task or notified handler) as
+    /// the change the real run will report: its count equals the real run's.
+    func testCheckModeChangesNothingAndPredictsTheRealCount() throws {
         var options = RunOptions()
         options.checkMode = true
         let (reporter, recap) = try run(playbook, options: options)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/marker"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/handler"))
         XCTAssertEqual(reporter.tasks.first { $0.task == "marker file" }?.status, .changed)
-        XCTAssertEqual(reporter.tasks.first { $0.task == "say hello" }?.status, .skipped)
+        XCTAssertFalse(reporter.tasks.first { $0.task == "marker file" }?.assumed ?? true, "a guarded command is looked at")
+        let hello = reporter.tasks.first { $0.task == "say hello" }
+        XCTAssertEqual(hello?.status, .changed)
+        XCTAssertEqual(hello?.assumed, true)
+        let handler = reporter.tasks.first { $0.task == "note it" }
+        XCTAssertEqual(handler?.status, .changed, "the handler notified by a predicted change is predicted too")
+        XCTAssertEqual(handler?.assumed, true)
         XCTAssertEqual(recap.first?.1.failed, 0)
+
+        let (_, real) = try run(playbook)
+        XCTAssertEqual(recap.first?.1.changed, real.first?.1.changed, "check mode predicts the real run's count")
     }
 
     func testAFailureStopsThatHostAndExitCodeIsTwo() throws {

@@ -229,7 +229,7 @@ final class OpenSSHErrorMappingTests: XCTestCase {
 
 final class PrivateKeyFileTests: XCTestCase {
     func testKeyTypesOfGeneratedKeys() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen") else { throw XCTSkip("no ssh-keygen") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen") else { throw Prerequisite.missing("no ssh-keygen") }
         let dir = NSTemporaryDirectory() + "keys-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -12,9 +12,9 @@ final class PackageModuleDnfTests: XCTestCase {
 
     override func setUpWithError() throws {
         for tool in ["/usr/bin/dnf", "/usr/bin/rpmbuild", "/usr/bin/createrepo_c"] where !FileManager.default.fileExists(atPath: tool) {
-            throw XCTSkip("\(tool) missing (scripts/install-deps installs dnf, rpm, createrepo-c)")
+            throw Prerequisite.missing("\(tool) missing (scripts/install-deps installs dnf, rpm, createrepo-c)")
         }
-        guard getuid() == 0 else { throw XCTSkip("needs root to install RPMs") }
+        guard getuid() == 0 else { throw Prerequisite.missing("needs root to install RPMs") }
         local = try LocalPlaybook()
         repo = local.directory + "/repo"
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)

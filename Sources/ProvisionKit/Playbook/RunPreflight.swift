@@ -92,9 +92,13 @@ public enum RunPreflight {
         if hosts.isEmpty {
             classes = [(Set(inventory.hosts.flatMap { inventory.variables(for: $0.name).keys }), playbook.plays.map { _ in true }, [])]
         }
+        // Only plays with run-once tasks look different from their first host.
+        let hasRunOnce = playbook.plays.map { play in
+            (play.tasks + play.handlers).contains { ModuleRegistry.spec(named: $0.module)?.runsOncePerPlay == true }
+        }
         for host in hosts {
             let names = Set(inventory.variables(for: host).keys)
-            let owns = plannedHosts.map { $0.first == host }
+            let owns = plannedHosts.indices.map { !hasRunOnce[$0] || plannedHosts[$0].first == host }
             if let i = classes.firstIndex(where: { $0.names == names && $0.owns == owns }) { classes[i].hosts.append(host) } else { classes.append((names, owns, [host])) }
         }
         var problems: [(error: InputError, classes: [Int])] = []

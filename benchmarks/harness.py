@@ -185,7 +185,7 @@ c=/tmp/floor-upgradable
 [ -z "$(tail -n +2 $c)" ] || s=1
 sudo -n /usr/sbin/service apache2 status >/dev/null 2>&1 || s=1
 ls /etc/rc2.d/S*apache2 >/dev/null 2>&1 || s=1
-[ ! -e /var/www/html/index.html ] || s=1
+[ -f /etc/apache2/conf-enabled/wordpress.conf ] && grep -q 'DirectoryIndex index.php' /etc/apache2/conf-enabled/wordpress.conf || s=1
 [ "$(stat -c %U /var/www/html/wp-login.php)" = www-data ] || s=1
 sudo -n sha256sum /var/www/html/wp-config.php | grep -q "^$1 " || s=1
 [ "$(stat -c %a:%U:%G /var/www/html/wp-config.php)" = 640:root:www-data ] || s=1

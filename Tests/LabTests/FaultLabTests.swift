@@ -118,6 +118,31 @@ final class FaultLabTests: XCTestCase {
         XCTAssertEqual(Lab.recap(again.stdout)["web-1"]?["changed"], 1, again.stdout)
     }
 
+    /// The README's promise for SIGTERM: the running task finishes, the recap is printed,
+    /// exit 143; a second signal stops at once, without waiting for the task.
+    func testSIGTERMExits143AfterTheRunningTaskAndASecondSignalStopsAtOnce() throws {
+        let playbook = try write(slowPlay())
+        let (process, finish) = try start(["-p", playbook, "web-1"])
+        XCTAssertTrue(waitFor("web-1", "test -e \(dir)/started"))
+        kill(process.processIdentifier, SIGTERM)
+        let out = finish()
+        XCTAssertEqual(out.status, 143, out.stdout + out.stderr)
+        XCTAssertTrue(out.stdout.contains("stopped by SIGTERM") && out.stdout.contains("RECAP"), out.stdout)
+        XCTAssertEqual(Lab.ssh("web-1", "test -e \(dir)/slow-done").status, 0, "the running task was finished")
+
+        Lab.ssh("web-1", "rm -f \(dir)/started \(dir)/slow-done \(dir)/next-done")
+        let (again, finishAgain) = try start(["-p", playbook, "web-1"])
+        XCTAssertTrue(waitFor("web-1", "test -e \(dir)/started"))
+        let signalled = Date()
+        kill(again.processIdentifier, SIGTERM)
+        usleep(200_000)
+        kill(again.processIdentifier, SIGTERM)
+        let stopped = finishAgain()
+        XCTAssertEqual(stopped.status, 143, stopped.stdout + stopped.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 3, "the second signal did not wait for the 4 s task")
+        XCTAssertFalse(stopped.stdout.contains("RECAP"), "stopped at once, before any recap:\n\(stopped.stdout)")
+    }
+
     func testPackageLockHeldByAnotherProcessIsWaitedFor() throws {
         Lab.ssh("web-2", "sudo -n apt-get remove -y -q hello >/dev/null 2>&1")
         // dpkg's frontend lock, held 6 s the way apt holds it (a POSIX lock).

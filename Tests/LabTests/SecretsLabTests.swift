@@ -42,8 +42,8 @@ final class SecretsLabTests: XCTestCase {
                        "-e", "db_user=wp_secrets", "-e", "wordpress_archive=\(Lab.wordpressArchive)"] + extra + [host])
     }
 
-    /// Samples `ps` on the hosts while `body` runs.
-    func watchingProcesses(_ body: () -> Void) -> String {
+    /// Samples `ps` on the hosts while `body` runs: the listings, and how many were taken.
+    func watchingProcesses(_ body: () -> Void) -> (text: String, samples: Int) {
         let seen = Samples()
         let stop = Flag()
         let hosts = [host, "db"]
@@ -56,7 +56,7 @@ final class SecretsLabTests: XCTestCase {
         body()
         stop.set()
         while watcher.isExecuting { usleep(50_000) }
-        return seen.text
+        return (seen.text, seen.count)
     }
 
     func testNoSecretInOutputProcessListsOrStrayFiles() throws {
@@ -64,7 +64,7 @@ final class SecretsLabTests: XCTestCase {
         let second = (password: "S3cret-2nd-ünïcödé-%s-{{ x }}", salt: "salt-two-91bc")
         try writeSecrets(dbPassword: first.password, salt: first.salt)
         var outputs: [String] = []
-        var processes = watchingProcesses {
+        let firstWatch = watchingProcesses {
             outputs.append(site(["--json", "-v", "--diff"]).all)
         }
         XCTAssertEqual(Lab.recap(outputs[0])[host]?["failed"], 0, outputs[0])
@@ -73,16 +73,19 @@ final class SecretsLabTests: XCTestCase {
         // A new password and new salts: the user's password and wp-config.php change; the
         // diff is shown, masked.
         try writeSecrets(dbPassword: second.password, salt: second.salt)
-        processes += watchingProcesses {
+        let secondWatch = watchingProcesses {
             outputs.append(site(["--check", "--diff", "-vv"]).all)
             outputs.append(site(["--diff", "-vv"]).all)
             outputs.append(site(["--json", "--diff", "-v"]).all)
         }
+        let processes = firstWatch.text + secondWatch.text
         XCTAssertTrue(outputs[2].contains("changed: wp-config.php rendered"), outputs[2])
         XCTAssertTrue(outputs[2].contains("DB_PASSWORD"), "the diff shows which line changed:\n\(outputs[2])")
         XCTAssertTrue(outputs[2].contains("********"), outputs[2])
         XCTAssertEqual(Lab.recap(outputs[3])[host]?["changed"], 0, outputs[3])
-        XCTAssertGreaterThan(processes.count, 1000, "the process lists were sampled")
+        // Each sample is one `ps` over ssh (~50 ms): the runs last seconds, so dozens of samples.
+        XCTAssertGreaterThanOrEqual(firstWatch.samples, 20, "the process lists were sampled during the first run")
+        XCTAssertGreaterThanOrEqual(secondWatch.samples, 20, "the process lists were sampled during the later runs")
 
         let secretsSeen = [first.password, second.password, first.salt, second.salt, Lab.dbAdminPassword,
                            "S3cret-1st", "S3cret-2nd"]
@@ -109,6 +112,7 @@ private final class Samples: @unchecked Sendable {
     private var lines: [String] = []
     func add(_ text: String) { lock.lock(); lines.append(text); lock.unlock() }
     var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return lines.count }
 }
 
 private final class Flag: @unchecked Sendable {

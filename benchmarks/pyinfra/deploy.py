@@ -30,7 +30,15 @@ packages = apt.packages(
 )
 server.service(name="Apache running and enabled", service="apache2", running=True, enabled=True, _sudo=True)
 server.service(name="restart apache", service="apache2", restarted=True, _if=packages.did_change, _sudo=True)
-files.file(name="Placeholder page removed", path="/var/www/html/index.html", present=False, _sudo=True)
+APACHE_CONF = """# Written by provision (playbooks/web.yml): the next run puts it back.
+<Directory /var/www/html>
+    DirectoryIndex index.php index.html
+    AllowOverride All
+</Directory>
+"""
+conf = files.put(name="Apache serves index.php first", src=StringIO(APACHE_CONF),
+                 dest="/etc/apache2/conf-enabled/wordpress.conf", mode="644", _sudo=True)
+server.service(name="restart apache (conf)", service="apache2", restarted=True, _if=conf.did_change, _sudo=True)
 if not host.get_fact(Command, "test -f /var/www/html/wp-login.php && echo yes || true"):
     files.put(name="WordPress archive", src=data.wordpress_archive, dest="/tmp/wordpress.tar.gz")
     server.shell(name="WordPress unpacked", commands=[

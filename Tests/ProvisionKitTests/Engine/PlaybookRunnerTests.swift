@@ -154,6 +154,24 @@ final class PlaybookRunnerTests: XCTestCase {
         XCTAssertEqual(reporter.tasks.map { "\($0.host) \($0.task)" }, ["a one", "a two", "b one", "b two"])
     }
 
+    /// Ansible's plain `serial` batches each play on its own: every host finishes play one
+    /// before any starts play two (a whole-playbook batch would give a one, a two, b one …).
+    func testSerialBatchesEachPlayNotTheWholePlaybook() throws {
+        var options = RunOptions()
+        options.serial = try BatchSize(parsing: "1")
+        let (reporter, _) = try run("""
+            - hosts: machines
+              tasks:
+                - name: one
+                  shell: "true"
+            - hosts: machines
+              tasks:
+                - name: two
+                  shell: "true"
+            """, options: options, hosts: ["a", "b"])
+        XCTAssertEqual(reporter.tasks.map { "\($0.host) \($0.task)" }, ["a one", "b one", "a two", "b two"])
+    }
+
     func testBatchSizes() throws {
         let hosts = ["a", "b", "c", "d", "e"]
         XCTAssertEqual(try BatchSize(parsing: "2").batches(of: hosts), [["a", "b"], ["c", "d"], ["e"]])

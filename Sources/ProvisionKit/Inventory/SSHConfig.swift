@@ -31,10 +31,13 @@ public struct SSHConfig: Sendable {
         public var connectTimeout: Int?
     }
 
+    /// Read through a file handle, so `-F /dev/null` (ssh's idiom for "no config") works.
     public static func load(path: String) throws -> SSHConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data(),
+              let text = String(data: data, encoding: .utf8) else {
             throw InputError("cannot read ssh config \(path)", hint: "check -F")
         }
+        try? handle.close()
         return try parse(text, file: path)
     }
 

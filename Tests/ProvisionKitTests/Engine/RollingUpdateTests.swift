@@ -84,3 +84,28 @@ extension CollectingReporter {
         events.compactMap { if case .rollout(let m) = $0 { return m } else { return nil } }
     }
 }
+
+/// Which id a host has in the target group: `lb_target_id`, else `ec2_instance_id`, else its address.
+final class RolloutTargetTests: XCTestCase {
+    func testTargetIdComesFromLbTargetIdThenInstanceIdThenAddress() throws {
+        let dir = NSTemporaryDirectory() + "rollout-target-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            all:
+              hosts:
+                a: {ansible_host: 192.0.2.1, lb_target_id: i-0manual, ec2_instance_id: i-0ec2}
+                b: {ansible_host: 192.0.2.2, ec2_instance_id: i-0ec2b}
+                c: {ansible_host: 192.0.2.3}
+            """.write(toFile: dir + "/inventory.yml", atomically: true, encoding: .utf8)
+        let provisioner = try Provisioner(inventoryPath: dir + "/inventory.yml", sshConfigPath: "/dev/null", targets: [], options: RunOptions())
+        let table: [(host: String, id: String, address: String)] = [
+            ("a", "i-0manual", "192.0.2.1"), ("b", "i-0ec2b", "192.0.2.2"), ("c", "192.0.2.3", "192.0.2.3"),
+        ]
+        for row in table {
+            let target = provisioner.rolloutTarget(row.host)
+            XCTAssertEqual(target.id, row.id, row.host)
+            XCTAssertEqual(target.address, row.address, row.host)
+        }
+    }
+}

@@ -70,3 +70,12 @@ final class CommandLineTargetsTests: XCTestCase {
         XCTAssertNil(sshConfig.resolve("other", address: "192.0.2.1").user)
     }
 }
+
+final class SSHConfigFileTests: XCTestCase {
+    func testDevNullMeansNoConfigAsForSSH() throws {
+        XCTAssertEqual(try SSHConfig.load(path: "/dev/null").blocks.count, 1, "only the implicit Host * block")
+        XCTAssertThrowsError(try SSHConfig.load(path: "/nonexistent/ssh_config")) { error in
+            XCTAssertTrue("\(error)".contains("cannot read ssh config /nonexistent/ssh_config"), "\(error)")
+        }
+    }
+}

@@ -33,12 +33,13 @@ struct LocalPlaybook {
 
     /// With `rollout`, host `h` is target `id-h` at address `h.test`.
     func run(_ yaml: String, options: RunOptions = RunOptions(), hosts: [String] = ["local"],
+             hostVariables: [String: Value] = [:],
              rollout: RollingUpdate? = nil) throws -> (CollectingReporter, [(String, HostRecap)]) {
         let path = directory + "/play-\(UUID().uuidString.prefix(6)).yml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let playbook = try PlaybookLoader.load(path: path)
         var inventory = Inventory()
-        for h in hosts { inventory.add(InventoryHost(name: h), toGroup: "machines") }
+        for h in hosts { inventory.add(InventoryHost(name: h, variables: hostVariables), toGroup: "machines") }
         let resolver = HostResolver(inventory: inventory, sshConfig: SSHConfig(), sshConfigFile: nil)
         let pool = ConnectionPool(resolver: resolver) { host in LocalConnection(hostName: host.name) }
         let reporter = CollectingReporter()

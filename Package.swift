@@ -20,10 +20,14 @@ let package = Package(
         .systemLibrary(
             name: "CMySQL", pkgConfig: "libmariadb",
             providers: [.apt(["default-libmysqlclient-dev"])]),
+        // libcrypto (libssl-dev, a dependency of libssh2-1-dev): SHA-256, SHA-1 and HMAC.
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         .target(
             name: "ProvisionKit",
             dependencies: [
-                "CLibSSH2", "CMySQL",
+                "CLibSSH2", "CMySQL", "CCrypto",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(

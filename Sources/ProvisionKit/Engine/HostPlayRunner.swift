@@ -93,11 +93,7 @@ final class HostPlayRunner: @unchecked Sendable {
         runTasks(handlers, isHandler: true)
     }
 
-    func selectedByTags(_ task: PlaybookTask) -> Bool {
-        if task.tags.contains(where: options.skipTags.contains) { return false }
-        if options.tags.isEmpty || task.tags.contains("always") { return true }
-        return task.tags.contains(where: options.tags.contains)
-    }
+    func selectedByTags(_ task: PlaybookTask) -> Bool { task.isSelected(tags: options.tags, skipTags: options.skipTags) }
 
     /// Prepares tasks from `start` on and probes them all in one round trip, stopping at the
     /// first task that needs a result not known yet (a registered variable).
@@ -139,23 +135,17 @@ final class HostPlayRunner: @unchecked Sendable {
         return texts.contains { text in names.contains { text.contains($0) } }
     }
 
-    static let omitPlaceholder = "__omit_place_holder__provision__"
-    static let defaultsPrecedence = VariablePrecedence(rank: 50, name: "playbook defaults (group_vars/all.yml)")
-    static let secretsPrecedence = VariablePrecedence(rank: 990, name: "secrets file")
-
-    /// The variables a task sees, in Ansible's order of precedence. Facts, registered
-    /// results, loop items and secrets are data: never read as templates.
+    /// The variables a task sees (`HostVariableLayers`, the one order of precedence).
     var scope: VariableScope {
-        var scope = VariableScope()
-        scope.add(["omit": .string(Self.omitPlaceholder)], at: VariablePrecedence(rank: 10, name: "built-ins"), templated: false)
-        scope.add(playDefaults, at: Self.defaultsPrecedence)
-        scope.add(inventoryVariables, at: .host)
-        scope.add(facts.variables, at: .facts)
-        scope.add(playVariables, at: .play)
-        scope.add(registered, at: .registered)
-        scope.add(options.secretVariables, at: Self.secretsPrecedence, templated: false)
-        scope.add(options.extraVariables, at: .extra)
-        return scope
+        var layers = HostVariableLayers()
+        layers.playbookDefaults = playDefaults
+        layers.inventory = inventoryVariables
+        layers.facts = facts.variables
+        layers.play = playVariables
+        layers.registered = registered
+        layers.secrets = options.secretVariables
+        layers.extra = options.extraVariables
+        return layers.scope
     }
 
     func prepare(_ task: PlaybookTask) throws -> PreparedTask {
@@ -186,7 +176,7 @@ final class HostPlayRunner: @unchecked Sendable {
             for (key, raw) in task.arguments {
                 let rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
                 // `default(omit)`: the parameter is left out, as in Ansible.
-                if case .string(let text) = rendered, text == Self.omitPlaceholder { continue }
+                if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
                 redactor.register(rendered)
                 values[key] = rendered
             }

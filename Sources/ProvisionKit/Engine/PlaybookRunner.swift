@@ -44,7 +44,7 @@ public final class PlaybookRunner: @unchecked Sendable {
     /// this once per batch).
     public func runPlays(targets: [String]) throws -> [(String, HostRecap)] {
         let playHosts = try plannedHosts(targets: targets)
-        let varsFiles = try playbook.plays.map { try loadVarsFiles($0) }
+        let varsFiles = try playbook.plays.map { try $0.varsFileValues() }
         let defaults = try playbook.plays.map { try Self.loadDefaults($0) }
         for value in options.extraVariables.values { redactor.register(value) }
         for value in options.secretVariables.values { redactor.register(value) }
@@ -99,19 +99,6 @@ public final class PlaybookRunner: @unchecked Sendable {
         case .dict(let d): return d
         default: throw InputError("group_vars/all.yml must be a mapping of variables", at: loaded.location)
         }
-    }
-
-    func loadVarsFiles(_ play: Play) throws -> [String: Value] {
-        var vars: [String: Value] = [:]
-        for file in play.varsFiles {
-            let path = file.hasPrefix("/") ? file : play.baseDirectory + "/" + file
-            let loaded = try YAMLDocument.loadValue(path: path)
-            guard case .dict(let d) = loaded.value else {
-                throw InputError("vars file must be a mapping of variables", at: loaded.location)
-            }
-            vars.merge(d) { $1 }
-        }
-        return vars
     }
 
     /// Runs each job on its own thread, at most `limit` at a time; returns when all are done.

@@ -42,20 +42,20 @@ public enum RunPreflight {
         for (index, play) in playbook.plays.enumerated() where index < plannedHosts.count {
             let playVars: [String: Value]
             do {
-                playVars = play.vars.merging(try varsFiles(play)) { $1 }
+                playVars = play.vars.merging(try play.varsFileValues(skippingTemplated: true)) { $1 }
             } catch let error as InputError {
                 errors.append(error)
                 continue
             } catch { continue }
             for host in plannedHosts[index] {
-                var scope = VariableScope()
-                scope.add(["omit": .string(omitPlaceholder)], at: VariablePrecedence(rank: 10, name: "built-ins"), templated: false)
-                scope.add(staticOnly(index < defaults.count ? defaults[index] : [:]), at: VariablePrecedence(rank: 50, name: "playbook defaults"))
-                scope.add(staticOnly(inventory.variables(for: host)), at: .host)
-                scope.add(staticOnly(playVars), at: .play)
-                scope.add(secretVariables, at: VariablePrecedence(rank: 990, name: "secrets file"), templated: false)
-                scope.add(extraVariables, at: .extra)
-                for task in play.tasks + play.handlers where selected(task, tags: tags, skipTags: skipTags) {
+                var layers = HostVariableLayers()
+                layers.playbookDefaults = staticOnly(index < defaults.count ? defaults[index] : [:])
+                layers.inventory = staticOnly(inventory.variables(for: host))
+                layers.play = staticOnly(playVars)
+                layers.secrets = secretVariables
+                layers.extra = extraVariables
+                let scope = layers.scope
+                for task in play.tasks + play.handlers where task.isSelected(tags: tags, skipTags: skipTags) {
                     guard let spec = specs.first(where: { $0.name == ModuleRegistry.canonicalName(task.module) || $0.aliases.contains(ModuleRegistry.canonicalName(task.module)) })
                     else { continue }
                     if let error = check(task, spec: spec, scope: scope, baseDirectory: play.baseDirectory, dynamic: dynamic, checked: &checked),
@@ -146,24 +146,6 @@ public enum RunPreflight {
         }
     }
 
-    static let omitPlaceholder = "__omit_place_holder__provision__"
-
-    static func selected(_ task: PlaybookTask, tags: [String], skipTags: [String]) -> Bool {
-        if task.tags.contains(where: skipTags.contains) { return false }
-        if tags.isEmpty || task.tags.contains("always") { return true }
-        return task.tags.contains(where: tags.contains)
-    }
-
-    static func varsFiles(_ play: Play) throws -> [String: Value] {
-        var vars: [String: Value] = [:]
-        for file in play.varsFiles where !TemplateEngine.isTemplate(file) {
-            let path = file.hasPrefix("/") ? file : play.baseDirectory + "/" + file
-            guard FileManager.default.fileExists(atPath: path) else { continue }
-            if case .dict(let d) = try YAMLDocument.loadValue(path: path).value { vars.merge(d) { $1 } }
-        }
-        return vars
-    }
-
     /// The first problem of `task` on one host, or nil (fine, or known only at run time).
     static func check(_ task: PlaybookTask, spec: ModuleSpec, scope: VariableScope, baseDirectory: String,
                       dynamic: Set<String>, checked: inout Set<String>) -> InputError? {
@@ -201,7 +183,7 @@ public enum RunPreflight {
                     rendersStatically = false
                     break
                 }
-                if case .string(let text) = rendered, text == omitPlaceholder { continue }
+                if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
                 values[key] = rendered
             }
             guard rendersStatically else { continue }

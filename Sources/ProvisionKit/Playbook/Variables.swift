@@ -1,8 +1,9 @@
 import Foundation
 
-/// Where a layer of variables ranks; higher wins. Ansible's order, low -> high:
-/// inventory `all` < parent groups < child groups < host vars < facts < play `vars`
-/// < play `vars_files` < task `vars` < registered results < loop variable < extra vars (`-e`).
+/// Where a layer of variables ranks; higher wins. The one table of the order, low -> high:
+/// playbook defaults (`group_vars/all.yml` beside the playbook) < inventory `all` < parent
+/// groups < child groups < host vars < facts < play `vars` < play `vars_files` < task `vars`
+/// < registered results < loop variable < secrets < extra vars (`-e`).
 public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var rank: Int
     public var name: String
@@ -12,6 +13,7 @@ public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringCo
         self.name = name
     }
 
+    public static let playbookDefaults = VariablePrecedence(rank: 50, name: "playbook defaults (group_vars/all.yml)")
     public static let inventoryAll = VariablePrecedence(rank: 100, name: "inventory group 'all'")
     /// A group's vars; `depth` is its distance from `all` (1 for a top-level group), so a
     /// child group (deeper) wins over its parent.
@@ -25,6 +27,7 @@ public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringCo
     public static let task = VariablePrecedence(rank: 800, name: "task vars")
     public static let registered = VariablePrecedence(rank: 900, name: "registered results")
     public static let loop = VariablePrecedence(rank: 950, name: "loop variable")
+    public static let secrets = VariablePrecedence(rank: 990, name: "secrets file")
     public static let extra = VariablePrecedence(rank: 1000, name: "extra vars")
 
     public static func < (a: VariablePrecedence, b: VariablePrecedence) -> Bool { a.rank < b.rank }

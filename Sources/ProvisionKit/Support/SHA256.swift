@@ -1,15 +1,28 @@
+import CCrypto
 import Foundation
 
-/// SHA-256 (FIPS 180-4), in plain Swift: host key fingerprints and file digests.
+/// SHA-256 through libcrypto (already linked by libssh2 and the MySQL client): host key
+/// fingerprints, file digests, AWS signatures.
 ///
 /// One-shot: `SHA256.digest(data)`, `SHA256.hex(data)`; incremental: `var h = SHA256(); h.update(...); h.finalize()`.
-public struct SHA256: Sendable {
-    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+public struct SHA256: @unchecked Sendable {
+    /// The EVP context, copied before a shared one is changed (value semantics).
+    private final class Context {
+        let pointer: OpaquePointer
+        init() {
+            pointer = EVP_MD_CTX_new()
+            EVP_DigestInit_ex(pointer, EVP_sha256(), nil)
+        }
+        init(copying other: Context) {
+            pointer = EVP_MD_CTX_new()
+            EVP_MD_CTX_copy_ex(pointer, other.pointer)
+        }
+        deinit { EVP_MD_CTX_free(pointer) }
+    }
 
-    public init() { buffer.reserveCapacity(64) }
+    private var context = Context()
+
+    public init() {}
 
     /// Feeds more bytes.
     public mutating func update(_ data: Data) {
@@ -21,49 +34,32 @@ public struct SHA256: Sendable {
     }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var index = 0
-        if !buffer.isEmpty {
-            let take = min(64 - buffer.count, bytes.count)
-            buffer.append(contentsOf: bytes[0..<take])
-            index = take
-            if buffer.count == 64 {
-                buffer.withUnsafeBytes { compress(UnsafeRawBufferPointer(rebasing: $0[0..<64])) }
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        while bytes.count - index >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes[index..<index + 64]))
-            index += 64
-        }
-        if index < bytes.count { buffer.append(contentsOf: bytes[index...]) }
+        if !isKnownUniquelyReferenced(&context) { context = Context(copying: context) }
+        EVP_DigestUpdate(context.pointer, bytes.baseAddress, bytes.count)
     }
 
-    /// The 32-byte digest of everything fed so far.
+    /// The 32-byte digest of everything fed so far (more may be fed afterwards).
     public func finalize() -> [UInt8] {
-        var copy = self
-        let bitLength = length &* 8
-        var tail: [UInt8] = [0x80]
-        let padding = (55 - Int(length % 64) + 64) % 64
-        tail.append(contentsOf: repeatElement(0, count: padding))
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        copy.update(tail)
-        let s = copy.state
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for word in [s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7] {
-            out.append(UInt8(truncatingIfNeeded: word >> 24)); out.append(UInt8(truncatingIfNeeded: word >> 16))
-            out.append(UInt8(truncatingIfNeeded: word >> 8)); out.append(UInt8(truncatingIfNeeded: word))
-        }
+        let copy = Context(copying: context)
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(copy.pointer, &out, &length)
         return out
     }
 
     public static func digest(_ data: Data) -> [UInt8] {
-        var h = SHA256(); h.update(data); return h.finalize()
+        data.withUnsafeBytes { digest(UnsafeRawBufferPointer($0)) }
     }
 
     public static func digest(_ bytes: [UInt8]) -> [UInt8] {
-        var h = SHA256(); h.update(bytes); return h.finalize()
+        bytes.withUnsafeBytes { digest($0) }
+    }
+
+    static func digest(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_Digest(bytes.baseAddress, bytes.count, &out, &length, EVP_sha256(), nil)
+        return out
     }
 
     /// Lower-case hex of the digest.
@@ -71,57 +67,20 @@ public struct SHA256: Sendable {
 
     public static func hex(_ text: String) -> String { hex(Data(text.utf8)) }
 
-    /// The digest of a local file, read in 1 MiB pieces.
+    /// Digest of a file, read in 1 MiB chunks.
     public static func hex(fileAt path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ModuleError("cannot read \(path) on the controller") }
         defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
-        return hexString(hasher.finalize())
+        var hash = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(chunk) }
+        return hexString(hash.finalize())
     }
 
     static func hexString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](); out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0f)]) }
         return String(decoding: out, as: UTF8.self)
     }
-
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    private mutating func compress(_ block: UnsafeRawBufferPointer) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            w[i] = UInt32(block[i * 4]) << 24 | UInt32(block[i * 4 + 1]) << 16 | UInt32(block[i * 4 + 2]) << 8 | UInt32(block[i * 4 + 3])
-        }
-        for i in 16..<64 {
-            let s0 = w[i - 15].rotr(7) ^ w[i - 15].rotr(18) ^ (w[i - 15] >> 3)
-            let s1 = w[i - 2].rotr(17) ^ w[i - 2].rotr(19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = state
-        for i in 0..<64 {
-            let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
-            let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-        }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
-    }
-}
-
-extension UInt32 {
-    @inline(__always) fileprivate func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
 }

@@ -60,6 +60,9 @@ public enum TemplateEngine {
     }
 
     /// Whether `text` contains template syntax at all.
+    /// What `omit` renders to: a parameter whose value is this is left out (`default(omit)`).
+    public static let omitPlaceholder = "__omit_place_holder__provision__"
+
     public static func isTemplate(_ text: String) -> Bool {
         text.contains("{{") || text.contains("{%") || text.contains("{#")
     }

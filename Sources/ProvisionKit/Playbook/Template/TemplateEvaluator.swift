@@ -138,7 +138,7 @@ final class Evaluator {
             if let v = frame[name] { return noteSecret(v) }
         }
         if let v = try resolver.lookup(name) { return noteSecret(v) }
-        if name == "omit" { return .string("__omit_place_holder__") }
+        if name == "omit" { return .string(TemplateEngine.omitPlaceholder) }
         throw UndefinedValue(path: name, candidates: Array(resolver.scope.names) + locals.flatMap(\.keys))
     }
 

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// `-i ec2://…` against moto's server on loopback: instances launched in moto by boto3 at
 /// the lab's addresses (several AZs, one stopped, names repeated, one without a Name),

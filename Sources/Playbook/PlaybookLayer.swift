@@ -6,12 +6,12 @@
 // variable layers with Ansible's precedence, and `validate`.
 //
 // ## Calling it
-// - `PlaybookLoader.load(path:specs:) throws -> Playbook` (follows `import_playbook`, relative to the importing file, cycle-checked). `load(text:file:baseDirectory:specs:)` for tests.
+// - `PlaybookLoader.load(path:modules:) throws -> Playbook` (Modules adds `load(path:specs:)` with the registry as default) (follows `import_playbook`, relative to the importing file, cycle-checked). `load(text:file:baseDirectory:specs:)` for tests.
 // - `YAMLDocument.loadValue(path:)` / `loadValue(text:file:) throws -> LocatedValue` (`.value`, `.location`, `.entries` with key locations, `["key"]`, `.items`), for inventory and vars files.
 // - `VariableScope`: `add(_:at:templated:locations:)`, `adding(…)`, `set(_:_:at:)` for registered results, `rawValue`, `value(_:)` (templated), `resolvedValues()`, `names`. Precedence: `.inventoryAll < .inventoryGroup(depth:) < .host < .facts < .play < .varsFiles < .task < .registered < .loop < .extra`. Facts and registered layers are never templated.
 // - `ExtraVars.parse(_ args: [String], baseDirectory:) throws -> [String: Value]`.
 // - `TemplateEngine.render(_:variables:origin:) throws -> Rendered` (`text`, `containsSecret`, `value`), `renderValue(_:variables:origin:) throws -> Value`, `evaluateCondition(_:variables:origin:)`, `evaluateConditions(_:variables:origin:)`, `loopItems(_:variables:origin:)`. Each takes a `VariableScope` or a `[String: Value]`.
-// - `PlaybookValidator.validate(path:specs:knownVariables:)` / `validate(playbook:specs:knownVariables:) -> [InputError]`.
+// - `PlaybookValidator.validate(path:specs:knownVariables:)` / `validate(playbook:specs:knownVariables:) -> [InputError]` (in Engine: it checks tasks against the module specs).
 // - `TemplateFiles.resolve(_ src:, baseDirectory:)`: where `template: src=` files are found (next to the playbook, its `templates/`, `../templates/`).
 //
 // ## Decisions

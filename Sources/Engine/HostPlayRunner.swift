@@ -8,17 +8,21 @@ import Transport
 /// Used by exactly one thread at a time: the host's own while it runs, the caller after.
 final class HostPlayRunner: @unchecked Sendable {
     let host: String
-    let play: Play
-    let playIndex: Int
+    /// The play (and the batch of its hosts) this host runs with the others.
     let shared: PlayState
-    let options: RunOptions
-    let pool: ConnectionPool
-    let reporter: RunReporter
-    let redactor: Redactor
-    /// Variable layers below and above facts, in Ansible's order of precedence.
-    let playDefaults: [String: Value]
+    let services: RunServices
+    /// The inventory's variables for this host (all, groups, host), below facts.
     let inventoryVariables: [String: Value]
-    let playVariables: [String: Value]  // play vars, then vars_files
+
+    var play: Play { shared.play }
+    var playIndex: Int { shared.index }
+    var options: RunOptions { services.options }
+    var pool: ConnectionPool { services.pool }
+    var reporter: RunReporter { services.reporter }
+    var redactor: Redactor { services.redactor }
+    /// Variable layers below and above facts, in Ansible's order of precedence.
+    var playDefaults: [String: Value] { shared.defaults }
+    var playVariables: [String: Value] { shared.variables }  // play vars, then vars_files
 
     private var connection: (any Connection)!
     private var facts: Facts!
@@ -30,20 +34,11 @@ final class HostPlayRunner: @unchecked Sendable {
     private(set) var stopped = false
     private(set) var unreachable = false
 
-    init(host: String, play: Play, playIndex: Int, shared: PlayState, options: RunOptions, pool: ConnectionPool,
-         reporter: RunReporter, redactor: Redactor, playDefaults: [String: Value], inventoryVariables: [String: Value],
-         playVariables: [String: Value]) {
+    init(host: String, inventoryVariables: [String: Value], shared: PlayState, services: RunServices) {
         self.host = host
-        self.play = play
-        self.playIndex = playIndex
-        self.shared = shared
-        self.options = options
-        self.pool = pool
-        self.reporter = reporter
-        self.redactor = redactor
-        self.playDefaults = playDefaults
         self.inventoryVariables = inventoryVariables
-        self.playVariables = playVariables
+        self.shared = shared
+        self.services = services
     }
 
     var playName: String { play.name ?? play.hosts }
@@ -319,14 +314,34 @@ final class HostPlayRunner: @unchecked Sendable {
     }
 }
 
-/// What the hosts of one play share: the hosts, module lookups, run-once ownership.
+/// What every host of a run shares: the options, the connections, where events go and
+/// what they must not show.
+struct RunServices: Sendable {
+    let options: RunOptions
+    let pool: ConnectionPool
+    let reporter: RunReporter
+    let redactor: Redactor
+}
+
+/// What the hosts of one play (one batch of them) share: the play and its place in the
+/// playbook, its variable layers, the hosts, module lookups, run-once ownership.
 final class PlayState: @unchecked Sendable {
+    let play: Play
+    let index: Int
+    /// `group_vars/all.yml` beside the playbook: below every inventory variable.
+    let defaults: [String: Value]
+    /// Play vars, then vars_files: above facts.
+    let variables: [String: Value]
     let hosts: [String]
     let specs: [String: ModuleSpec]
     private let lock = NSLock()
     private var warned: Set<String> = []
 
-    init(hosts: [String], play: Play) {
+    init(hosts: [String], play: Play, index: Int, defaults: [String: Value], variables: [String: Value]) {
+        self.play = play
+        self.index = index
+        self.defaults = defaults
+        self.variables = variables
         self.hosts = hosts
         var specs: [String: ModuleSpec] = [:]
         for task in play.tasks + play.handlers {

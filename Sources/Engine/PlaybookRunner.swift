@@ -52,6 +52,7 @@ public final class PlaybookRunner: @unchecked Sendable {
         for value in options.extraVariables.values { redactor.register(value) }
         for value in options.secretVariables.values { redactor.register(value) }
 
+        let services = RunServices(options: options, pool: pool, reporter: reporter, redactor: redactor)
         var recaps: [String: HostRecap] = [:]
         var order: [String] = []
         var retired = Set<String>()  // failed or unreachable: no later play runs there
@@ -63,12 +64,9 @@ public final class PlaybookRunner: @unchecked Sendable {
             var playVars = play.vars
             playVars.merge(varsFiles[index]) { $1 }
             for batch in options.serial?.batches(of: hosts) ?? [hosts] where !Interruption.shared.requested {
-                let state = PlayState(hosts: batch, play: play)
+                let state = PlayState(hosts: batch, play: play, index: index, defaults: defaults[index], variables: playVars)
                 let runners = batch.map { host in
-                    HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
-                                   reporter: reporter, redactor: redactor,
-                                   playDefaults: defaults[index], inventoryVariables: inventory.variables(for: host),
-                                   playVariables: playVars)
+                    HostPlayRunner(host: host, inventoryVariables: inventory.variables(for: host), shared: state, services: services)
                 }
                 Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
                 for r in runners {

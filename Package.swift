@@ -40,11 +40,11 @@ let package = Package(
         .target(name: "Modules", dependencies: ["ProvisionCore", "Playbook", "Transport", "Database"]),
         .target(
             name: "Engine",
-            dependencies: ["ProvisionCore", "Playbook", "Inventory", "Transport", "Database", "Cloud", "Modules"]),
+            dependencies: ["ProvisionCore", "Playbook", "Inventory", "Transport", "Cloud", "Modules"]),
         .executableTarget(
             name: "provision",
             dependencies: [
-                "ProvisionCore", "Playbook", "Inventory", "Transport", "Cloud", "Modules", "Engine",
+                "ProvisionCore", "Playbook", "Inventory", "Transport", "Modules", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // libFuzzer target (see its source for the build line); a corpus replayer otherwise.

@@ -15,8 +15,8 @@ final class LayeringTests: XCTestCase {
         "Inventory": ["ProvisionCore", "Cloud"],
         "Playbook": ["ProvisionCore"],
         "Modules": ["ProvisionCore", "Playbook", "Transport", "Database"],
-        "Engine": ["ProvisionCore", "Playbook", "Inventory", "Transport", "Database", "Cloud", "Modules"],
-        "provision": ["ProvisionCore", "Playbook", "Inventory", "Transport", "Cloud", "Modules", "Engine"],
+        "Engine": ["ProvisionCore", "Playbook", "Inventory", "Transport", "Cloud", "Modules"],
+        "provision": ["ProvisionCore", "Playbook", "Inventory", "Transport", "Modules", "Engine"],
         "ProvisionFuzz": ["Engine"],
     ]
 

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Engine
 import Foundation
-import ProvisionKit
+import Inventory
+import Transport
 
 /// Options every host-facing command shares.
 struct ConnectionOptions: ParsableArguments {

@@ -1,5 +1,6 @@
+import Engine
 import Foundation
-import ProvisionKit
+import Modules
 
 /// Writes whole lines to stdout from any thread.
 final class LineWriter: @unchecked Sendable {

@@ -1,0 +1,67 @@
+import Foundation
+import ProvisionCore
+
+/// How commands and file installs are spelled on the remote side; shared by both transports.
+enum RemoteCommand {
+    /// The command line sent to the remote login shell: `become` runs it as root through `sudo -n`.
+    static func wrap(_ command: String, become: Bool) -> String {
+        become ? "sudo -n -- sh -c \(Shell.quote(command))" : command
+    }
+
+    /// Did sudo refuse because it wanted a password (or a terminal to ask for one)?
+    static func sudoWantsPassword(exitStatus: Int32, stderr: Data) -> Bool {
+        guard exitStatus != 0 else { return false }
+        let text = String(decoding: stderr.prefix(4096), as: UTF8.self)
+        return text.contains("sudo: a password is required") || text.contains("sudo: a terminal is required")
+            || text.contains("sudo: sorry, you must have a tty")
+    }
+
+    static func modeString(_ mode: Int) -> String { "0" + String(mode & 0o7777, radix: 8) }
+
+    static func ownerSpec(_ attributes: FileAttributes) -> String? {
+        switch (attributes.owner, attributes.group) {
+        case (nil, nil): return nil
+        case (let o?, nil): return o
+        case (nil, let g?): return ":" + g
+        case (let o?, let g?): return o + ":" + g
+        }
+    }
+
+    /// A shell script that copies `source` into a fresh temporary file next to `path`, sets owner
+    /// and mode, renames it into place, and removes `cleanup` (a private temp dir) whatever happens.
+    static func installScript(source: String, path: String, attributes: FileAttributes, cleanup: String?) -> String {
+        let (dir, base) = split(path)
+        var lines = ["set -e", "t=", "trap 'if [ -n \"$t\" ]; then rm -f \"$t\"; fi\(cleanup.map { "; rm -rf " + Shell.quote($0) } ?? "")' EXIT"]
+        lines.append("t=$(mktemp \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
+        lines.append("cat \(Shell.quote(source)) > \"$t\"")
+        if let owner = ownerSpec(attributes) { lines.append("chown \(Shell.quote(owner)) \"$t\"") }
+        lines.append("chmod \(modeString(attributes.mode)) \"$t\"")
+        lines.append("mv -f \"$t\" \(Shell.quote(path))")
+        lines.append("t=")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The same, reading the content from stdin (OpenSSH transport).
+    static func installFromStdinScript(path: String, attributes: FileAttributes) -> String {
+        let (dir, base) = split(path)
+        var lines = ["set -e", "t=", "trap 'if [ -n \"$t\" ]; then rm -f \"$t\"; fi' EXIT"]
+        lines.append("t=$(mktemp \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
+        lines.append("cat > \"$t\"")
+        if let owner = ownerSpec(attributes) { lines.append("chown \(Shell.quote(owner)) \"$t\"") }
+        lines.append("chmod \(modeString(attributes.mode)) \"$t\"")
+        lines.append("mv -f \"$t\" \(Shell.quote(path))")
+        lines.append("t=")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Directory and file name of a remote path (`/a/b` -> `/a`, `b`; `b` -> `.`, `b`).
+    static func split(_ path: String) -> (String, String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let dir = String(path[..<slash])
+        return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
+    }
+
+    static func randomSuffix() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+}

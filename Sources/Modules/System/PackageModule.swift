@@ -114,6 +114,12 @@ public struct PackageModule: Module {
         // refresh, then upgrade whatever turns out outdated (changed only if something was).
         plan.refreshCache = updateCache && cacheStale && (names.isEmpty || updateAll || installing)
         if updateAll && plan.refreshCache { plan.upgradeAll = true }
+        // Check mode cannot refresh (it writes nothing), and the real run counts a refresh that
+        // finds nothing outdated as ok: predict from the lists the host has now, and say so.
+        if updateAll && plan.refreshCache && upgradable.isEmpty && context.checkMode
+            && plan.install.isEmpty && plan.upgrade.isEmpty && plan.remove.isEmpty {
+            return .ok("nothing outdated on the current package lists (older than \(cacheValidTime ?? 0) s: a real run refreshes them first)")
+        }
         var summary: [String] = []
         if plan.refreshCache && !installing && !updateAll { summary.append("update the package cache") }
         if updateAll && plan.refreshCache && upgradable.isEmpty {

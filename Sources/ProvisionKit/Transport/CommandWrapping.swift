@@ -30,12 +30,12 @@ enum RemoteCommand {
     /// and mode, renames it into place, and removes `cleanup` (a private temp dir) whatever happens.
     static func installScript(source: String, path: String, attributes: FileAttributes, cleanup: String?) -> String {
         let (dir, base) = split(path)
-        var lines = ["set -e", "t=", "trap 'if [ -n \"$t\" ]; then rm -f \"$t\"; fi\(cleanup.map { "; rm -rf " + Shell.quote($0) } ?? "")' EXIT"]
-        lines.append("t=$(mktemp \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
-        lines.append("cat \(Shell.quote(source)) > \"$t\"")
-        if let owner = ownerSpec(attributes) { lines.append("chown \(Shell.quote(owner)) \"$t\"") }
-        lines.append("chmod \(modeString(attributes.mode)) \"$t\"")
-        lines.append("mv -f \"$t\" \(Shell.quote(path))")
+        var lines = ["set -e", "t=", "trap 'if [ -n \"$t\" ]; then rm -f \"$t\"; fi\(cleanup.map { "; rm -rf -- " + Shell.quote($0) } ?? "")' EXIT"]
+        lines.append("t=$(mktemp -- \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
+        lines.append("cat -- \(Shell.quote(source)) > \"$t\"")
+        if let owner = ownerSpec(attributes) { lines.append("chown -- \(Shell.quote(owner)) \"$t\"") }
+        lines.append("chmod -- \(modeString(attributes.mode)) \"$t\"")
+        lines.append("mv -f -- \"$t\" \(Shell.quote(path))")
         lines.append("t=")
         return lines.joined(separator: "\n")
     }
@@ -44,11 +44,11 @@ enum RemoteCommand {
     static func installFromStdinScript(path: String, attributes: FileAttributes) -> String {
         let (dir, base) = split(path)
         var lines = ["set -e", "t=", "trap 'if [ -n \"$t\" ]; then rm -f \"$t\"; fi' EXIT"]
-        lines.append("t=$(mktemp \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
+        lines.append("t=$(mktemp -- \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
         lines.append("cat > \"$t\"")
-        if let owner = ownerSpec(attributes) { lines.append("chown \(Shell.quote(owner)) \"$t\"") }
-        lines.append("chmod \(modeString(attributes.mode)) \"$t\"")
-        lines.append("mv -f \"$t\" \(Shell.quote(path))")
+        if let owner = ownerSpec(attributes) { lines.append("chown -- \(Shell.quote(owner)) \"$t\"") }
+        lines.append("chmod -- \(modeString(attributes.mode)) \"$t\"")
+        lines.append("mv -f -- \"$t\" \(Shell.quote(path))")
         lines.append("t=")
         return lines.joined(separator: "\n")
     }

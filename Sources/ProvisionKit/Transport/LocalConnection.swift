@@ -56,16 +56,16 @@ public enum RemoteFileScript {
         var lines = [
             "set -e",
             "umask 077",
-            "tmp=$(mktemp \(Shell.quote((dir.isEmpty ? "." : dir) + "/.provision-XXXXXX")))",
+            "tmp=$(mktemp -- \(Shell.quote((dir.isEmpty ? "." : dir) + "/.provision-XXXXXX")))",
             "trap 'rm -f \"$tmp\"' EXIT",
             "\(source) > \"$tmp\"",
         ]
         if attributes.owner != nil || attributes.group != nil {
             let spec = (attributes.owner ?? "") + (attributes.group.map { ":" + $0 } ?? "")
-            lines.append("chown \(Shell.quote(spec)) \"$tmp\"")
+            lines.append("chown -- \(Shell.quote(spec)) \"$tmp\"")
         }
-        lines.append("chmod \(String(attributes.mode, radix: 8)) \"$tmp\"")
-        lines.append("mv -f \"$tmp\" \(quotedPath)")
+        lines.append("chmod -- \(String(attributes.mode, radix: 8)) \"$tmp\"")
+        lines.append("mv -f -- \"$tmp\" \(quotedPath)")
         lines.append("trap - EXIT")
         return lines.joined(separator: "\n")
     }

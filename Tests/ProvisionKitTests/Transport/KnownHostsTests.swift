@@ -140,13 +140,13 @@ final class RemoteCommandTests: XCTestCase {
             source: "/tmp/tmp.X/f", path: "/etc/my app/conf", attributes: FileAttributes(mode: 0o640, owner: "root", group: "www-data"),
             cleanup: "/tmp/tmp.X")
         let lines = script.split(separator: "\n").map(String.init)
-        let chown = lines.firstIndex { $0.hasPrefix("chown 'root:www-data'") || $0.hasPrefix("chown root:www-data") }
-        let chmod = lines.firstIndex { $0.hasPrefix("chmod 0640") }
-        let mv = lines.firstIndex { $0.hasPrefix("mv -f \"$t\" '/etc/my app/conf'") }
+        let chown = lines.firstIndex { $0.hasPrefix("chown -- 'root:www-data'") || $0.hasPrefix("chown -- root:www-data") }
+        let chmod = lines.firstIndex { $0.hasPrefix("chmod -- 0640") }
+        let mv = lines.firstIndex { $0.hasPrefix("mv -f -- \"$t\" '/etc/my app/conf'") }
         XCTAssertNotNil(chown); XCTAssertNotNil(chmod); XCTAssertNotNil(mv)
         XCTAssertLessThan(chown!, mv!, "owner set before the rename")
         XCTAssertLessThan(chmod!, mv!, "mode set before the rename")
-        XCTAssertTrue(script.contains("mktemp '/etc/my app/.conf.XXXXXX'"), "temporary file in the destination directory")
+        XCTAssertTrue(script.contains("mktemp -- '/etc/my app/.conf.XXXXXX'"), "temporary file in the destination directory")
         XCTAssertTrue(RemoteCommand.split("/a/b") == ("/a", "b"))
         XCTAssertTrue(RemoteCommand.split("/b") == ("/", "b"))
         XCTAssertTrue(RemoteCommand.split("b") == (".", "b"))

@@ -63,6 +63,7 @@ public struct UnarchiveModule: Module {
         dest = d.count > 1 && d.hasSuffix("/") ? String(d.dropLast()) : d
         owner = try args.string("owner").flatMap { $0.isEmpty ? nil : $0 }
         group = try args.string("group").flatMap { $0.isEmpty ? nil : $0 }
+        try NameRules.check(owner: owner, group: group, module: args.module, at: args.locations["owner"] ?? args.locations["group"] ?? args.taskLocation)
         extraOptions = try args.list("extra_opts") ?? []
         stripComponents = try args.int("strip_components")
         if let n = stripComponents, n < 0 { throw args.error("strip_components", "must be 0 or more") }
@@ -218,7 +219,7 @@ public struct UnarchiveModule: Module {
             lines.append("chown -R \(Shell.quote(spec)) -- \(qd)")
         }
         lines += [
-            "mkdir -p \(Shell.quote(Self.markerDirectory))",
+            "mkdir -p -- \(Shell.quote(Self.markerDirectory))",
             "printf '%s\\n' \(Shell.quote(identity)) > \(qm).tmp.$$",
             "mv -f -- \(qm).tmp.$$ \(qm)",
         ]

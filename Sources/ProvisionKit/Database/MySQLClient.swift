@@ -294,7 +294,7 @@ public final class MySQLClient: @unchecked Sendable {
     }
 
     /// What `mysql_real_escape_string` makes of a value (for redaction only, no connection needed).
-    private static func escapeForDisplay(_ s: String) -> String {
+    static func escapeForDisplay(_ s: String) -> String {
         var out = ""
         for ch in s.unicodeScalars {
             switch ch {

@@ -45,6 +45,8 @@ final class HostPlayRunner: @unchecked Sendable {
     var playName: String { play.name ?? play.hosts }
 
     func run() {
+        // Secrets by name from every layer (SecretNames), before anything can print them.
+        for layer in [inventoryVariables, playDefaults, playVariables] { redactor.register(variables: layer) }
         do {
             connection = try pool.connection(for: host)
             facts = try pool.facts(for: host) { try FactsGatherer.gather(on: connection) }
@@ -153,7 +155,7 @@ final class HostPlayRunner: @unchecked Sendable {
             throw InputError("unknown module '\(task.module)'", at: task.location)
         }
         var taskScope = scope
-        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task) }
+        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task); redactor.register(variables: task.vars) }
         var items: [Value?] = [nil]
         if let loop = task.loop {
             let rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: task.location)
@@ -177,7 +179,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 let rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
                 // `default(omit)`: the parameter is left out, as in Ansible.
                 if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
-                redactor.register(rendered)
+                redactor.register(variables: [key: rendered])
                 values[key] = rendered
             }
             let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)

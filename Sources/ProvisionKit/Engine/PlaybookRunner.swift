@@ -46,8 +46,13 @@ public final class PlaybookRunner: @unchecked Sendable {
         let playHosts = try plannedHosts(targets: targets)
         let varsFiles = try playbook.plays.map { try $0.varsFileValues() }
         let defaults = try playbook.plays.map { try Self.loadDefaults($0) }
-        for value in options.extraVariables.values { redactor.register(value) }
-        for value in options.secretVariables.values { redactor.register(value) }
+        redactor.register(variables: options.extraVariables)
+        redactor.register(variables: options.secretVariables)
+        for (index, play) in playbook.plays.enumerated() {
+            redactor.register(variables: play.vars)
+            redactor.register(variables: varsFiles[index])
+            redactor.register(variables: defaults[index])
+        }
 
         var recaps: [String: HostRecap] = [:]
         var order: [String] = []

@@ -15,6 +15,8 @@ final class HostPlayRunner: @unchecked Sendable {
     let playDefaults: [String: Value]
     let inventoryVariables: [String: Value]
     let playVariables: [String: Value]  // play vars, then vars_files
+    /// Names among `inventoryVariables` that are cloud data (never templated).
+    var inventoryDataNames: Set<String> = []
 
     private var connection: (any Connection)!
     private var facts: Facts!
@@ -142,6 +144,7 @@ final class HostPlayRunner: @unchecked Sendable {
         var layers = HostVariableLayers()
         layers.playbookDefaults = playDefaults
         layers.inventory = inventoryVariables
+        layers.inventoryData = inventoryDataNames
         layers.facts = facts.variables
         layers.play = playVariables
         layers.registered = registered

@@ -67,10 +67,12 @@ public final class PlaybookRunner: @unchecked Sendable {
             for batch in options.serial?.batches(of: hosts) ?? [hosts] where !Interruption.shared.requested {
                 let state = PlayState(hosts: batch, play: play)
                 let runners = batch.map { host in
-                    HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
-                                   reporter: reporter, redactor: redactor,
-                                   playDefaults: defaults[index], inventoryVariables: inventory.variables(for: host),
-                                   playVariables: playVars)
+                    let runner = HostPlayRunner(host: host, play: play, playIndex: index, shared: state, options: options, pool: pool,
+                                                reporter: reporter, redactor: redactor,
+                                                playDefaults: defaults[index], inventoryVariables: inventory.variables(for: host),
+                                                playVariables: playVars)
+                    runner.inventoryDataNames = inventory.dataNames(for: host)
+                    return runner
                 }
                 Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
                 for r in runners {

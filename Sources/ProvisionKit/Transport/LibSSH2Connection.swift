@@ -606,6 +606,10 @@ final class LibSSH2Loop: @unchecked Sendable {
             throw ConnectionError.hostKeyChanged(
                 host: host, expected: entry.fingerprint, presented: presented, knownHostsFile: shownFile, line: entry.line,
                 recordedAs: endpoint.knownHostsName)
+        case .revoked(let entry):
+            throw ConnectionError.hostKeyRevoked(host: host, fingerprint: presented, knownHostsFile: shownFile, line: entry.line)
+        case .certificateAuthority(let entry):
+            throw ConnectionError.hostCertificateUnsupported(host: host, knownHostsFile: shownFile, line: entry.line)
         case .notFound:
             guard endpoint.acceptNewHostKeys else {
                 throw ConnectionError.hostKeyUnknown(host: host, fingerprint: presented, knownHostsFile: shownFile)

@@ -123,6 +123,8 @@ struct RunCommand: ParsableCommand {
         let path = healthCheckPath ?? (lbTargetGroup != nil ? "/" : nil)
         var probe: (@Sendable (String) -> String?)?
         if let path {
+            _ = try NumberRules.check(healthCheckPort, "port", NumberRules.port, source: "--health-check-port")
+            _ = try NumberRules.check(healthCheckTimeout, "timeout", NumberRules.seconds, source: "--health-check-timeout")
             let check = HealthCheck(path: path, port: healthCheckPort, timeout: TimeInterval(healthCheckTimeout))
             probe = { address in check.failure(address: address) }
         }

@@ -197,8 +197,8 @@ public final class MySQLClient: @unchecked Sendable {
     deinit { close() }
 
     private static func configureAndConnect(_ handle: UnsafeMutablePointer<MYSQL>, _ options: MySQLConnectOptions) throws -> String? {
-        var connectTimeout = UInt32(max(1, options.connectTimeout))
-        var readTimeout = UInt32(max(1, options.readTimeout))
+        var connectTimeout = NumberRules.clampedUInt32(max(1, options.connectTimeout))
+        var readTimeout = NumberRules.clampedUInt32(max(1, options.readTimeout))
         var protocolTCP = UInt32(MYSQL_PROTOCOL_TCP.rawValue)
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &connectTimeout)
         mysql_options(handle, MYSQL_OPT_READ_TIMEOUT, &readTimeout)

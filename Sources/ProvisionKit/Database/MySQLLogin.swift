@@ -51,7 +51,9 @@ public struct MySQLLogin: Sendable {
         caCert = try args.string("ca_cert").flatMap { $0.isEmpty ? nil : $0 }
         requireTLS = try args.bool("require_tls", default: false)
         connectTimeout = try args.int("connect_timeout") ?? 10
-        guard connectTimeout > 0 else { throw args.error("connect_timeout", "must be a positive number of seconds") }
+        guard NumberRules.seconds.range.contains(connectTimeout) else {
+            throw args.error("connect_timeout", "\(connectTimeout) is out of range (\(NumberRules.seconds.range.lowerBound) to \(NumberRules.seconds.range.upperBound) seconds)")
+        }
     }
 
     /// TLS as asked: a CA always means TLS required and verified; `require_tls` alone

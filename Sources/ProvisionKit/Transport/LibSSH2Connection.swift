@@ -384,7 +384,7 @@ final class LibSSH2Loop: @unchecked Sendable {
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
         var timeout: Int32 = events == 0 ? 10 : 1000
-        if let deadline { timeout = min(timeout, Int32(max(deadline.timeIntervalSinceNow * 1000, 0)) + 1) }
+        if let deadline { timeout = Int32(min(Int64(timeout), Int64(NumberRules.milliseconds(deadline.timeIntervalSinceNow)) + 1)) }
         if progressed { timeout = 0 }
         pollOnce(sessionEvents: events == 0 ? Int16(POLLIN) : events, timeoutMs: timeout)
     }
@@ -528,7 +528,7 @@ final class LibSSH2Loop: @unchecked Sendable {
         try verifyHostKey(knownHosts: knownHosts, name: hostKeyName, file: knownHostsPath)
         try authenticate()
         if endpoint.keepAlive > 0 {
-            libssh2_keepalive_config(session, 1, UInt32(endpoint.keepAlive))
+            libssh2_keepalive_config(session, 1, NumberRules.clampedUInt32(endpoint.keepAlive))
             nextKeepalive = Date().addingTimeInterval(endpoint.keepAlive)
         }
     }
@@ -557,7 +557,7 @@ final class LibSSH2Loop: @unchecked Sendable {
             if rc != 0 && errno == EINPROGRESS {
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 repeat {
-                    let remaining = Int32(max(deadline.timeIntervalSinceNow * 1000, 0))
+                    let remaining = NumberRules.milliseconds(deadline.timeIntervalSinceNow)
                     rc = poll(&p, 1, remaining)
                 } while rc < 0 && errno == EINTR
                 if rc == 0 {

@@ -55,10 +55,14 @@ public struct MySQLTLSOptions: Sendable, Equatable {
     public var caFile: String?
     /// Refuse to talk to a server without TLS.
     public var required: Bool
+    /// Check the server's certificate (chain to `caFile` or the system's CAs, and its name).
+    /// Without: TLS against eavesdroppers only (`db_tls: required`, MySQL's `--ssl-mode=REQUIRED`).
+    public var verify: Bool
 
-    public init(caFile: String? = nil, required: Bool = true) {
+    public init(caFile: String? = nil, required: Bool = true, verify: Bool = true) {
         self.caFile = caFile
         self.required = required
+        self.verify = verify
     }
 }
 
@@ -207,7 +211,13 @@ public final class MySQLClient: @unchecked Sendable {
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
 
         let tunneled = options.host != options.serverName
-        if let tls = options.tls {
+        if let tls = options.tls, !tls.verify {
+            // Encrypted, not authenticated: no CA, no name check; TLS still enforced.
+            var enforce: my_bool = tls.required ? 1 : 0
+            mysql_options(handle, MYSQL_OPT_SSL_ENFORCE, &enforce)
+            var verifyName: my_bool = 0
+            mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verifyName)
+        } else if let tls = options.tls {
             // With a CA set, Connector/C verifies the chain during the handshake
             // (SSL_VERIFY_PEER). Without one, use the system's CA directory.
             if let ca = tls.caFile {
@@ -242,7 +252,7 @@ public final class MySQLClient: @unchecked Sendable {
                 if tls.required {
                     throw DatabaseError("\(options.endpointDescription): TLS is required but the server did not use it")
                 }
-            } else {
+            } else if tls.verify {
                 let verify = provision_mysql_tls_verify_result(handle)
                 guard verify == 0 else {
                     throw DatabaseError(code: UInt32(CR_SSL_CONNECTION_ERROR),
@@ -265,7 +275,7 @@ public final class MySQLClient: @unchecked Sendable {
         case ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
             var message = "\(endpoint): access denied for user '\(options.user)': \(text)"
             if options.tls == nil {
-                message += "; if the server requires TLS (require_secure_transport), set ca_cert/require_tls"
+                message += "; if the server requires TLS (require_secure_transport), do not set db_tls: disabled (tls: disabled)"
             }
             return DatabaseError(code: code, message)
         case CR_CONN_HOST_ERROR, CR_CONNECTION_ERROR, CR_SERVER_LOST, CR_SERVER_GONE_ERROR, CR_UNKNOWN_HOST,

@@ -17,6 +17,8 @@ public struct MySQLLogin: Sendable {
     public var caCert: String?
     public var requireTLS: Bool
     public var connectTimeout: Int
+    /// `tls:` (the playbook's `db_tls`): nil means the default, see `effectiveTLSMode`.
+    public var tlsMode: MySQLTLSMode?
 
     public static let parameters: [ParameterSpec] = [
         ParameterSpec("login_host"),
@@ -27,10 +29,12 @@ public struct MySQLLogin: Sendable {
         ParameterSpec("ca_cert", aliases: ["ssl_ca"]),
         ParameterSpec("require_tls", .bool),
         ParameterSpec("connect_timeout", .int),
+        ParameterSpec("tls", choices: MySQLTLSMode.allCases.map(\.rawValue)),
     ]
 
     public init(host: String, port: Int = 3306, user: String, password: Secret, via: String? = nil,
-                caCert: String? = nil, requireTLS: Bool = false, connectTimeout: Int = 10) {
+                caCert: String? = nil, requireTLS: Bool = false, connectTimeout: Int = 10, tlsMode: MySQLTLSMode? = nil) {
+        self.tlsMode = tlsMode
         self.host = host
         self.port = port
         self.user = user
@@ -50,17 +54,36 @@ public struct MySQLLogin: Sendable {
         via = try args.string("via").flatMap { $0.isEmpty ? nil : $0 }
         caCert = try args.string("ca_cert").flatMap { $0.isEmpty ? nil : $0 }
         requireTLS = try args.bool("require_tls", default: false)
+        tlsMode = try args.string("tls").flatMap { $0.isEmpty ? nil : $0 }.map {
+            guard let mode = MySQLTLSMode(rawValue: $0) else {
+                throw args.error("tls", "must be one of \(MySQLTLSMode.allCases.map(\.rawValue).joined(separator: ", ")), not '\($0)'")
+            }
+            return mode
+        }
         connectTimeout = try args.int("connect_timeout") ?? 10
         guard NumberRules.seconds.range.contains(connectTimeout) else {
             throw args.error("connect_timeout", "\(connectTimeout) is out of range (\(NumberRules.seconds.range.lowerBound) to \(NumberRules.seconds.range.upperBound) seconds)")
         }
     }
 
-    /// TLS as asked: a CA always means TLS required and verified; `require_tls` alone
-    /// verifies against the system's CAs.
+    /// The mode in force: `tls:` when given (a CA makes `required` verify); else `verify`
+    /// with a CA or `require_tls`, else `required` (RDS always offers TLS).
+    public var effectiveTLSMode: MySQLTLSMode {
+        switch tlsMode {
+        case .disabled?: return .disabled
+        case .verify?: return .verify
+        case .required?, nil: return caCert != nil || requireTLS ? .verify : .required
+        }
+    }
+
+    /// TLS as asked: `required` encrypts without checking the certificate; `verify` checks
+    /// it against the CA (`ca_cert`) or the system's CAs, and the server's name.
     public var tls: MySQLTLSOptions? {
-        if caCert == nil && !requireTLS { return nil }
-        return MySQLTLSOptions(caFile: caCert, required: true)
+        switch effectiveTLSMode {
+        case .disabled: return nil
+        case .required: return MySQLTLSOptions(caFile: nil, required: true, verify: false)
+        case .verify: return MySQLTLSOptions(caFile: caCert, required: true, verify: true)
+        }
     }
 
     /// How the controller reaches the server.
@@ -96,6 +119,9 @@ public struct MySQLLogin: Sendable {
 
     /// Opens the route and connects as the admin (or as `asUser` with `asPassword`).
     public func open(_ context: TaskContext) throws -> MySQLSession {
+        if effectiveTLSMode == .disabled {
+            context.warn("db_tls: disabled: the connection to MySQL at \(host):\(port) is not encrypted, so passwords (CREATE USER … IDENTIFIED BY) cross the network in clear")
+        }
         let route = try route(context)
         var opener: (@Sendable () throws -> any Tunnel)? = nil
         var viaName: String? = nil
@@ -246,4 +272,14 @@ enum NativePassword {
         _ = provision_sha1(first, first.count, &second)
         return "*" + second.map { String(format: "%02X", $0) }.joined()
     }
+}
+
+/// TLS to the database (`tls:` of mysql_db/mysql_user; the playbook's `db_tls`).
+public enum MySQLTLSMode: String, Sendable, CaseIterable {
+    /// TLS enforced, certificate not checked (protects against eavesdroppers): the default.
+    case required
+    /// TLS enforced, certificate checked against `ca_cert` (or the system's CAs) and the name.
+    case verify
+    /// No TLS (a warning says so).
+    case disabled
 }

@@ -210,7 +210,7 @@ public struct ManagedFile: Sendable {
             } </dev/null
             s=$?
             if [ "$s" -ne 0 ]; then rm -f -- \(qt); exit "$s"; fi
-            mv -f -- \(qt) \(Shell.quote(plan.path)) || { rm -f -- \(qt); exit 99; }
+            mv -f -T -- \(qt) \(Shell.quote(plan.path)) || { rm -f -- \(qt); exit 99; }
             """
         let result = try context.connection.run(TaskContext.withSystemPath(script), stdin: Data(), become: context.become,
                                                 timeout: nil, onOutput: nil)

@@ -1,12 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The library layers, lowest first.
+let layers = ["ProvisionCore", "Transport", "Database", "Cloud", "Inventory", "Playbook", "Modules", "Engine"]
+
 let package = Package(
     name: "provision",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "provision", targets: ["provision"]),
-        .library(name: "ProvisionKit", targets: ["ProvisionKit"]),
+        .library(name: "ProvisionKit", targets: layers),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,22 +27,30 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // Layers, lowest first. Each target imports only the ones below it (see ARCHITECTURE.md):
+        // a wrong-way import does not compile.
         .target(
-            name: "ProvisionKit",
-            dependencies: [
-                "CLibSSH2", "CMySQL", "CCrypto",
-                .product(name: "Yams", package: "Yams"),
-            ]),
+            name: "ProvisionCore",
+            dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Transport", dependencies: ["ProvisionCore", "CLibSSH2"]),
+        .target(name: "Database", dependencies: ["ProvisionCore", "Transport", "CMySQL"]),
+        .target(name: "Cloud", dependencies: ["ProvisionCore"]),
+        .target(name: "Inventory", dependencies: ["ProvisionCore", "Cloud"]),
+        .target(name: "Playbook", dependencies: ["ProvisionCore"]),
+        .target(name: "Modules", dependencies: ["ProvisionCore", "Playbook", "Transport", "Database"]),
+        .target(
+            name: "Engine",
+            dependencies: ["ProvisionCore", "Playbook", "Inventory", "Transport", "Cloud", "Modules"]),
         .executableTarget(
             name: "provision",
             dependencies: [
-                "ProvisionKit",
+                "ProvisionCore", "Playbook", "Inventory", "Transport", "Modules", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // libFuzzer target (see its source for the build line); a corpus replayer otherwise.
-        .executableTarget(name: "ProvisionFuzz", dependencies: ["ProvisionKit"]),
-        .testTarget(name: "ProvisionKitTests", dependencies: ["ProvisionKit"]),
+        .executableTarget(name: "ProvisionFuzz", dependencies: ["Engine"]),
+        .testTarget(name: "ProvisionKitTests", dependencies: layers.map { .target(name: $0) }),
         // End-to-end tests against the local lab (scripts/lab); they skip when no lab is up.
-        .testTarget(name: "LabTests", dependencies: ["ProvisionKit"]),
+        .testTarget(name: "LabTests", dependencies: layers.map { .target(name: $0) }),
     ]
 )

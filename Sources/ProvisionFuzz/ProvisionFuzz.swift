@@ -10,8 +10,8 @@
 // The first byte of an input picks what it feeds: I inventory, T template, C `when:`
 // condition, anything else a playbook (see Tests/ProvisionKitTests/Hardening/FuzzTests.swift,
 // which runs the same inputs in CI).
+import Engine
 import Foundation
-import ProvisionKit
 
 enum FuzzOne {
     /// A finding stops the fuzzer with the input saved, as a crash does.

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Engine
 import Foundation
-import ProvisionKit
+import Inventory
+import ProvisionCore
+import Transport
 
 /// Options every host-facing command shares.
 struct ConnectionOptions: ParsableArguments {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Engine
 import Foundation
-import ProvisionKit
+import Playbook
+import ProvisionCore
 
 @main
 struct Provision: ParsableCommand {
@@ -48,4 +50,4 @@ struct ProvisionExit: Error {
     var status: Int32
 }
 
-typealias ExitCode = ProvisionKit.ExitCode
+typealias ExitCode = Engine.ExitCode

@@ -1,5 +1,7 @@
+import Engine
 import Foundation
-import ProvisionKit
+import Modules
+import ProvisionCore
 
 /// The run's secrets (`Redactor`): every line the CLI prints goes through it, last, so a
 /// secret in any encoded form the tool writes (JSON's `\/` included) is never shown.

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Engine
 import Foundation
-import ProvisionKit
+import Inventory
+import Playbook
+import ProvisionCore
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

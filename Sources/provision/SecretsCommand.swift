@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import ProvisionKit
+import Inventory
+import ProvisionCore
 
 struct SecretsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
+import Engine
 import Foundation
-import ProvisionKit
 
 /// SIGINT and SIGTERM during a run: the first asks the engine to stop after the running
 /// tasks (the recap is still printed, exit 130 or 143); a second one stops at once.

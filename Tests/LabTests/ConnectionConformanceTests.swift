@@ -1,7 +1,14 @@
 import Foundation
 import XCTest
 
-@testable import ProvisionKit
+@testable import ProvisionCore
+@testable import Transport
+@testable import Database
+@testable import Cloud
+@testable import Inventory
+@testable import Playbook
+@testable import Modules
+@testable import Engine
 
 #if canImport(Glibc)
 import Glibc

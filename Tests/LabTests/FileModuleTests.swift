@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// How these tests reach a lab host: the engine's own transport (`Transport.connect`,
 /// OpenSSH with a ControlMaster today, libssh2 when it lands), with the lab's ssh_config.

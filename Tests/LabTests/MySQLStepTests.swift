@@ -1,5 +1,12 @@
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// The MySQL step against the lab's MariaDB, reached only through a web host.
 /// Skipped when no lab is up. TLS-required tests need `scripts/lab db-restart --require-tls`

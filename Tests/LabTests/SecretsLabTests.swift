@@ -43,20 +43,31 @@ final class SecretsLabTests: XCTestCase {
     }
 
     /// Samples `ps` on the hosts while `body` runs: the listings, and how many were taken.
+    /// One ssh session per host runs the sampling loop on the host itself, so the rate does
+    /// not depend on how fast this machine opens ssh connections (about 50 samples a second).
     func watchingProcesses(_ body: () -> Void) -> (text: String, samples: Int) {
-        let seen = Samples()
-        let stop = Flag()
-        let hosts = [host, "db"]
-        let watcher = Thread {
-            while !stop.isSet {
-                for h in hosts { seen.add(Lab.ssh(h, "ps -eo pid,args ww").stdout) }
-            }
+        let marker = "@@provision-sample@@"
+        let loop = "while :; do ps -eo pid,args ww; echo \(marker); sleep 0.02; done"
+        let watchers = [host, "db"].map { name -> (Process, String) in
+            let file = work + "/ps-\(name)-\(UUID().uuidString.prefix(6))"
+            FileManager.default.createFile(atPath: file, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
+            process.arguments = ["-F", Lab.sshConfig, "-o", "BatchMode=yes", name, loop]
+            process.standardOutput = FileHandle(forWritingAtPath: file)
+            process.standardError = FileHandle.nullDevice
+            try? process.run()
+            return (process, file)
         }
-        watcher.start()
+        usleep(500_000)  // the sessions are open before the body starts
         body()
-        stop.set()
-        while watcher.isExecuting { usleep(50_000) }
-        return (seen.text, seen.count)
+        var text = ""
+        for (process, file) in watchers {
+            process.terminate()
+            process.waitUntilExit()
+            text += (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        }
+        return (text, text.components(separatedBy: marker).count - 1)
     }
 
     func testNoSecretInOutputProcessListsOrStrayFiles() throws {
@@ -83,7 +94,7 @@ final class SecretsLabTests: XCTestCase {
         XCTAssertTrue(outputs[2].contains("DB_PASSWORD"), "the diff shows which line changed:\n\(outputs[2])")
         XCTAssertTrue(outputs[2].contains("********"), outputs[2])
         XCTAssertEqual(Lab.recap(outputs[3])[host]?["changed"], 0, outputs[3])
-        // Each sample is one `ps` over ssh (~50 ms): the runs last seconds, so dozens of samples.
+        // Sampled on the hosts at about 50 a second: the runs last seconds, so dozens of samples.
         XCTAssertGreaterThanOrEqual(firstWatch.samples, 20, "the process lists were sampled during the first run")
         XCTAssertGreaterThanOrEqual(secondWatch.samples, 20, "the process lists were sampled during the later runs")
 
@@ -105,19 +116,4 @@ final class SecretsLabTests: XCTestCase {
                                               "http://\(Lab.ssh(host, "hostname -I").stdout.split(separator: " ").first ?? "")/wp-admin/install.php"])
         XCTAssertEqual(page.stdout, "200", page.all)
     }
-}
-
-private final class Samples: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func add(_ text: String) { lock.lock(); lines.append(text); lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return lines.count }
-}
-
-private final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -22,6 +22,8 @@ struct PlaybookProbe {
         var status: Int32
         var changed: [String: Bool]
         var statuses: [String: String]
+        /// Tasks check mode reported as changed without looking (`"assumed": true`).
+        var assumed: Set<String>
         var output: String
     }
 
@@ -32,12 +34,14 @@ struct PlaybookProbe {
                                 + (check ? ["--check"] : []) + extra + [host])
         var changed: [String: Bool] = [:]
         var statuses: [String: String] = [:]
+        var assumed: Set<String> = []
         for event in Lab.jsonLines(out.stdout) where event["event"] as? String == "task" {
             guard let task = event["task"] as? String else { continue }
             changed[task] = event["changed"] as? Bool ?? false
             statuses[task] = event["status"] as? String
+            if event["assumed"] as? Bool == true { assumed.insert(task) }
         }
-        return Result(status: out.status, changed: changed, statuses: statuses, output: out.all)
+        return Result(status: out.status, changed: changed, statuses: statuses, assumed: assumed, output: out.all)
     }
 
     /// Check, run, run again, check again. `expected`: task name -> changed on the first run.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// The credentials chain: environment, shared files with AWS_PROFILE, then IMDSv2 (a small
 /// HTTP server here that, like the real one, refuses metadata reads without a session token).

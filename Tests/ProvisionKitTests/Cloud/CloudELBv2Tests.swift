@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// RegisterTargets, DeregisterTargets and DescribeTargetHealth through the Swift client
 /// against moto's ELBv2, with boto3 setting up (and cross-checking) the target group.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// Signatures compared with botocore's for the same requests, computed at test time
 /// (fixed time and credentials; botocore runs in the venv from scripts/python-deps).

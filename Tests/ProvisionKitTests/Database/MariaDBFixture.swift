@@ -1,5 +1,12 @@
 import Foundation
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// The engine run for real on this machine through LocalConnection: a real shell, real files.
 final class PlaybookRunnerTests: XCTestCase {

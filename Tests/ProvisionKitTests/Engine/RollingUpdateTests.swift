@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// The rollout's order of events, with the real engine on this machine (LocalConnection)
 /// and a target group kept in memory; the lab test runs it against moto's ELBv2.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// The documented order, low to high: group_vars/all.yml beside the playbook < inventory <
 /// play vars < task vars < secrets (file or environment) < -e. One variable per pair of

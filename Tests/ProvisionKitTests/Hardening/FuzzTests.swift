@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// Seeded mutation fuzzing of the playbook/inventory loader and the template engine, in
 /// the unit suite (the libFuzzer target `ProvisionFuzz` feeds the same function shape).

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import ProvisionCore
+@testable import Transport
+@testable import Database
+@testable import Cloud
+@testable import Inventory
+@testable import Playbook
+@testable import Modules
+@testable import Engine
 
 /// Issue 17 item 4: names checked with the real tools' rules, one quoting function, `--`
 /// before operands.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import ProvisionCore
+@testable import Transport
+@testable import Database
+@testable import Cloud
+@testable import Inventory
+@testable import Playbook
+@testable import Modules
+@testable import Engine
 
 /// Issue 17 item 11: every number from ssh_config, the inventory, module arguments, the
 /// command line is range-checked with a message naming where it came from; conversions clamp.

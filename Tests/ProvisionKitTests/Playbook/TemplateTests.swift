@@ -1,5 +1,12 @@
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 final class TemplateTests: XCTestCase {
     let vars: [String: Value] = [

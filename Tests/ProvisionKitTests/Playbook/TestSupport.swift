@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 struct NoopModule: Module {
     func decide(_ probe: ProbeResult?, _ context: TaskContext) throws -> Decision<Void> { .ok() }

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import ProvisionCore
+@testable import Transport
+@testable import Database
+@testable import Cloud
+@testable import Inventory
+@testable import Playbook
+@testable import Modules
+@testable import Engine
 
 /// Issue 17 items 9 and 10: `@revoked` and `@cert-authority` lines, and concurrent appends.
 final class KnownHostsMarkersTests: XCTestCase {

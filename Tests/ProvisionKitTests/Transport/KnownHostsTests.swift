@@ -1,7 +1,14 @@
 import Foundation
 import XCTest
 
-@testable import ProvisionKit
+@testable import ProvisionCore
+@testable import Transport
+@testable import Database
+@testable import Cloud
+@testable import Inventory
+@testable import Playbook
+@testable import Modules
+@testable import Engine
 
 final class KnownHostsTests: XCTestCase {
     // The lab db host's key; `ssh-keygen -lf` prints SHA256:8ZY5pVhCibP6SxRHJqHpTTe8bPo9g/bygWePFZeKVvo for it.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import ProvisionCore
+@testable import Transport
+@testable import Database
+@testable import Cloud
+@testable import Inventory
+@testable import Playbook
+@testable import Modules
+@testable import Engine
 
 /// Issue 17 items 1 and 3: the one file-writing script, on this machine through the local
 /// connection (the same script the libssh2 and OpenSSH transports send): hostile paths, a

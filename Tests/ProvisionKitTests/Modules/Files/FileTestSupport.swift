@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// Drives a file module the way the engine does, for real, on this machine: the probe
 /// snippet runs through LocalConnection inside a ProbeBatch (the same framing a remote

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import ProvisionKit
+@testable import Cloud
+@testable import Database
+@testable import Engine
+@testable import Inventory
+@testable import Modules
+@testable import Playbook
+@testable import ProvisionCore
+@testable import Transport
 
 /// unarchive for real through LocalConnection: archives built here with tar/python,
 /// a URL served by a local HTTP server, markers in /var/lib/provision/unarchive.

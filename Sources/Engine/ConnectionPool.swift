@@ -1,0 +1,77 @@
+import Foundation
+import Inventory
+import Modules
+import Transport
+
+/// Opens one connection per host on first use and keeps it for the whole run (every play,
+/// and tunnels other hosts ask for). Also keeps each host's facts.
+public final class ConnectionPool: @unchecked Sendable {
+    public typealias Connector = @Sendable (ResolvedHost) throws -> any Connection
+
+    private let lock = NSLock()
+    private var connections: [String: any Connection] = [:]
+    private var failures: [String: ConnectionError] = [:]
+    private var facts: [String: Facts] = [:]
+    private var inFlight: [String: NSCondition] = [:]
+    private let resolver: HostResolver
+    private let connector: Connector
+
+    public init(resolver: HostResolver, connector: @escaping Connector) {
+        self.resolver = resolver
+        self.connector = connector
+    }
+
+    public func connection(for host: String) throws -> any Connection {
+        lock.lock()
+        if let c = connections[host] { lock.unlock(); return c }
+        if let e = failures[host] { lock.unlock(); throw e }
+        if let waiting = inFlight[host] {
+            // Another thread is connecting to this host: wait for its answer.
+            lock.unlock()
+            waiting.lock()
+            while true {
+                lock.lock()
+                let done = inFlight[host] == nil
+                lock.unlock()
+                if done { break }
+                waiting.wait(until: Date().addingTimeInterval(0.05))
+            }
+            waiting.unlock()
+            return try connection(for: host)
+        }
+        let condition = NSCondition()
+        inFlight[host] = condition
+        lock.unlock()
+
+        let result = Result { try connector(resolver.resolve(host)) }
+        lock.lock()
+        switch result {
+        case .success(let c): connections[host] = c
+        case .failure(let e as ConnectionError): failures[host] = e
+        case .failure(let e): failures[host] = .protocolError(host: host, message: "\(e)")
+        }
+        inFlight[host] = nil
+        lock.unlock()
+        condition.broadcast()
+        return try result.get()
+    }
+
+    public func facts(for host: String, gather: () throws -> Facts) throws -> Facts {
+        lock.lock()
+        if let f = facts[host] { lock.unlock(); return f }
+        lock.unlock()
+        let gathered = try gather()
+        lock.lock()
+        facts[host] = gathered
+        lock.unlock()
+        return gathered
+    }
+
+    public func closeAll() {
+        lock.lock()
+        let all = connections.values
+        connections = [:]
+        lock.unlock()
+        for c in all { c.close() }
+    }
+}

@@ -1,0 +1,369 @@
+import Foundation
+import Modules
+import Playbook
+import ProvisionCore
+import Transport
+
+/// Runs one play on one host: facts, batched probes, decisions, changes, handlers.
+/// Used by exactly one thread at a time: the host's own while it runs, the caller after.
+final class HostPlayRunner: @unchecked Sendable {
+    let host: String
+    /// The play (and the batch of its hosts) this host runs with the others.
+    let shared: PlayState
+    let services: RunServices
+    /// The inventory's variables for this host (all, groups, host), below facts.
+    let inventoryVariables: [String: Value]
+
+    var play: Play { shared.play }
+    var playIndex: Int { shared.index }
+    var options: RunOptions { services.options }
+    var pool: ConnectionPool { services.pool }
+    var reporter: RunReporter { services.reporter }
+    var redactor: Redactor { services.redactor }
+    /// Variable layers below and above facts, in Ansible's order of precedence.
+    var playDefaults: [String: Value] { shared.defaults }
+    var playVariables: [String: Value] { shared.variables }  // play vars, then vars_files
+    /// Names among `inventoryVariables` that are cloud data (never templated).
+    var inventoryDataNames: Set<String> = []
+
+    private var connection: (any Connection)!
+    private var facts: Facts!
+    private var registered: [String: Value] = [:]
+    private var notified: Set<String> = []
+    private var prepared: [Int: PreparedTask] = [:]
+    private var probes: [Int: ProbeResult] = [:]
+    var recap = HostRecap()
+    private(set) var stopped = false
+    private(set) var unreachable = false
+
+    init(host: String, inventoryVariables: [String: Value], shared: PlayState, services: RunServices) {
+        self.host = host
+        self.inventoryVariables = inventoryVariables
+        self.shared = shared
+        self.services = services
+    }
+
+    var playName: String { play.name ?? play.hosts }
+
+    func run() {
+        // Secrets by name from every layer (SecretNames), before anything can print them.
+        for layer in [inventoryVariables, playDefaults, playVariables] { redactor.register(variables: layer) }
+        do {
+            connection = try pool.connection(for: host)
+            facts = try pool.facts(for: host) { try FactsGatherer.gather(on: connection) }
+        } catch {
+            markUnreachable(error)
+            return
+        }
+        if facts.distribution == .amazonLinux2 {
+            shared.warnOnce(host: host, "Amazon Linux 2 reached end of support in June 2026; plan the move to Amazon Linux 2023", reporter: reporter, redactor: redactor)
+        }
+        runTasks(play.tasks, isHandler: false)
+        if !stopped && !Interruption.shared.requested { runHandlers() }
+    }
+
+    // MARK: tasks
+
+    func runTasks(_ tasks: [PlaybookTask], isHandler: Bool) {
+        prepared = [:]
+        probes = [:]
+        var index = 0
+        while index < tasks.count, !stopped, !Interruption.shared.requested {
+            let task = tasks[index]
+            if !isHandler, !selectedByTags(task) { index += 1; continue }
+            if shared.spec(for: task)?.runsOncePerPlay == true, !shared.isRunOnceOwner(host) {
+                index += 1
+                continue
+            }
+            if probes.isEmpty && prepared.isEmpty { probeAhead(tasks, from: index, isHandler: isHandler) }
+            let changedState = execute(task, index: index)
+            if changedState || task.register != nil {
+                // Later tasks must see the new state and the new variables.
+                prepared = [:]
+                probes = [:]
+            } else {
+                prepared[index] = nil
+            }
+            index += 1
+        }
+    }
+
+    func runHandlers() {
+        let handlers = play.handlers.filter { h in
+            notified.contains(h.name ?? "") || h.listen.contains(where: notified.contains)
+        }
+        guard !handlers.isEmpty else { return }
+        runTasks(handlers, isHandler: true)
+    }
+
+    func selectedByTags(_ task: PlaybookTask) -> Bool { task.isSelected(tags: options.tags, skipTags: options.skipTags) }
+
+    /// Prepares tasks from `start` on and probes them all in one round trip, stopping at the
+    /// first task that needs a result not known yet (a registered variable).
+    func probeAhead(_ tasks: [PlaybookTask], from start: Int, isHandler: Bool) {
+        var batch = ProbeBatch()
+        var needsBecome = false
+        let pendingRegisters = Set(tasks[start...].compactMap(\.register))
+        for j in start..<tasks.count {
+            let task = tasks[j]
+            if j > start, references(task, anyOf: pendingRegisters) { break }
+            if !isHandler, !selectedByTags(task) { continue }
+            if shared.spec(for: task)?.runsOncePerPlay == true { continue }
+            guard let preparedTask = try? prepare(task) else { break }
+            prepared[j] = preparedTask
+            guard case .items(let items) = preparedTask else { continue }
+            for (k, item) in items.enumerated() {
+                guard let item, let snippet = try? item.module.probe(item.context) else { continue }
+                batch.add(key: j * 10_000 + k, script: snippet)
+                needsBecome = needsBecome || item.context.become
+            }
+            if task.register != nil { break }
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            let result = try connection.run(batch.script, stdin: Data(), become: needsBecome, timeout: nil, onOutput: nil)
+            if let parsed = try? batch.parse(result.stdoutText) {
+                for (key, value) in parsed { probes[key] = value }
+            }
+        } catch {
+            // Each task probes again on its own and reports the failure in its own terms.
+        }
+    }
+
+    func references(_ task: PlaybookTask, anyOf names: Set<String>) -> Bool {
+        guard !names.isEmpty else { return false }
+        var texts = task.when
+        texts.append(Value.dict(task.arguments).jsonText)
+        if let loop = task.loop { texts.append(loop.jsonText) }
+        return texts.contains { text in names.contains { text.contains($0) } }
+    }
+
+    /// The variables a task sees (`HostVariableLayers`, the one order of precedence).
+    var scope: VariableScope {
+        var layers = HostVariableLayers()
+        layers.playbookDefaults = playDefaults
+        layers.inventory = inventoryVariables
+        layers.inventoryData = inventoryDataNames
+        layers.facts = facts.variables
+        layers.play = playVariables
+        layers.registered = registered
+        layers.secrets = options.secretVariables
+        layers.extra = options.extraVariables
+        return layers.scope
+    }
+
+    func prepare(_ task: PlaybookTask) throws -> PreparedTask {
+        guard let spec = shared.spec(for: task) else {
+            throw InputError("unknown module '\(task.module)'", at: task.location)
+        }
+        var taskScope = scope
+        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task); redactor.register(variables: task.vars) }
+        var items: [Value?] = [nil]
+        if let loop = task.loop {
+            let rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: task.location)
+            guard case .list(let list) = rendered else {
+                throw InputError("loop must be a list, got a \(rendered.kindName)", at: task.location)
+            }
+            items = list
+        }
+        var result: [PreparedItem?] = []
+        for item in items {
+            var itemScope = taskScope
+            if let item { itemScope.add([task.loopVariable: item], at: .loop, templated: false) }
+            var runs = true
+            for condition in task.when where !(try TemplateEngine.evaluateCondition(condition, variables: itemScope, origin: task.location)) {
+                runs = false
+                break
+            }
+            guard runs else { result.append(nil); continue }
+            var values: [String: Value] = [:]
+            for (key, raw) in task.arguments {
+                let rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
+                // `default(omit)`: the parameter is left out, as in Ansible.
+                if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
+                redactor.register(variables: [key: rendered])
+                values[key] = rendered
+            }
+            let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
+            let module = try spec.make(arguments)
+            let context = makeContext(scope: itemScope, become: task.become ?? play.become)
+            result.append(PreparedItem(module: module, context: context, label: item.map { label(for: $0) }, item: item))
+        }
+        if result.allSatisfy({ $0 == nil }) {
+            return .skipped("conditional result was false")
+        }
+        return .items(result)
+    }
+
+    func label(for item: Value) -> String {
+        if case .dict(let d) = item, let name = d["name"] ?? d["path"] ?? d["key"] { return redactor.redact(name.text) }
+        return redactor.redact(item.text)
+    }
+
+    func makeContext(scope: VariableScope, become: Bool) -> TaskContext {
+        let pool = self.pool
+        let reporter = self.reporter, redactor = self.redactor, host = self.host
+        return TaskContext(
+            hostName: host, connection: connection, facts: facts, become: become,
+            checkMode: options.checkMode, diffMode: options.diffMode, variables: scope.rawValues,
+            baseDirectory: play.baseDirectory,
+            renderTemplate: { source, origin in
+                try TemplateEngine.render(source, variables: scope, origin: SourceLocation(file: origin, line: 1))
+            },
+            connectionTo: { other in try pool.connection(for: other) },
+            playHosts: shared.hosts,
+            warn: { message in reporter.report(.warning(host: host, message: redactor.redact(message))) })
+    }
+
+    /// Runs one task; returns whether it changed the host (so later probes are stale).
+    func execute(_ task: PlaybookTask, index: Int) -> Bool {
+        let started = Date()
+        let preparedTask: PreparedTask
+        do {
+            preparedTask = try prepared[index] ?? prepare(task)
+        } catch {
+            fail(task, error: error, started: started)
+            return false
+        }
+        guard case .items(let items) = preparedTask else {
+            if case .skipped(let why) = preparedTask {
+                report(task, .skipped, changed: false, message: why, diff: nil, started: started)
+                recap.skipped += 1
+            }
+            return false
+        }
+        var anyChanged = false
+        var results: [Value] = []
+        var failure: Error?
+        for (k, item) in items.enumerated() {
+            guard let item else {
+                results.append(["skipped": true, "changed": false])
+                continue
+            }
+            let itemStarted = Date()
+            do {
+                var probe = probes[index * 10_000 + k]
+                if probe == nil, let snippet = try item.module.probe(item.context) {
+                    let r = try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
+                    probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
+                }
+                let (outcome, skipped) = try item.module.run(probe: probe, context: item.context)
+                anyChanged = anyChanged || outcome.changed
+                var reg = outcome.registered
+                reg["changed"] = .bool(outcome.changed)
+                reg["failed"] = false
+                reg["skipped"] = .bool(skipped)
+                if let m = outcome.message { reg["msg"] = .string(m) }
+                if let item = item.item { reg["item"] = item }
+                results.append(.dict(reg))
+                report(task, skipped ? .skipped : (outcome.changed ? .changed : .ok), changed: outcome.changed,
+                       message: outcome.message, diff: outcome.diff, started: itemStarted, label: item.label, assumed: outcome.assumed)
+            } catch let error as ConnectionError {
+                markUnreachable(error)
+                return false
+            } catch {
+                failure = error
+                var reg: [String: Value] = ["failed": true, "changed": false, "msg": .string("\(error)")]
+                if let me = error as? ModuleError { reg.merge(me.registered) { $1 } }
+                results.append(.dict(reg))
+                if !task.ignoreErrors {
+                    fail(task, error: error, started: itemStarted, label: item.label)
+                    break
+                }
+                report(task, .failed, changed: false, message: "\(error) (ignored)", diff: nil, started: itemStarted, label: item.label, ignored: true)
+            }
+        }
+        if let register = task.register {
+            if task.loop != nil {
+                registered[register] = ["results": .list(results), "changed": .bool(anyChanged)]
+            } else if let only = results.first {
+                registered[register] = only
+            }
+        }
+        if failure == nil || task.ignoreErrors {
+            if anyChanged {
+                recap.changed += 1
+                notified.formUnion(task.notify)
+            } else if items.allSatisfy({ $0 == nil }) {
+                recap.skipped += 1
+            } else {
+                recap.ok += 1
+            }
+        }
+        return anyChanged || failure != nil
+    }
+
+    func fail(_ task: PlaybookTask, error: Error, started: Date, label: String? = nil) {
+        recap.failed += 1
+        stopped = true
+        report(task, .failed, changed: false, message: "\(error)", diff: nil, started: started, label: label)
+    }
+
+    func markUnreachable(_ error: Error) {
+        recap.unreachable += 1
+        stopped = true
+        unreachable = true
+        reporter.report(.hostUnreachable(host: host, message: redactor.redact("\(error)")))
+    }
+
+    func report(_ task: PlaybookTask, _ status: TaskStatus, changed: Bool, message: String?, diff: FileDiff?,
+                started: Date, label: String? = nil, ignored: Bool = false, assumed: Bool = false) {
+        let name = label.map { "\(task.displayName) (\($0))" } ?? task.displayName
+        let maskedDiff = diff.map {
+            FileDiff(path: $0.path, before: $0.before.map(redactor.redact), after: $0.after.map(redactor.redact))
+        }
+        reporter.report(.task(TaskReport(
+            host: host, play: playName, task: redactor.redact(name), status: status, changed: changed,
+            duration: Date().timeIntervalSince(started), message: message.map(redactor.redact),
+            diff: options.diffMode ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
+    }
+}
+
+/// What every host of a run shares: the options, the connections, where events go and
+/// what they must not show.
+struct RunServices: Sendable {
+    let options: RunOptions
+    let pool: ConnectionPool
+    let reporter: RunReporter
+    let redactor: Redactor
+}
+
+/// What the hosts of one play (one batch of them) share: the play and its place in the
+/// playbook, its variable layers, the hosts, module lookups, run-once ownership.
+final class PlayState: @unchecked Sendable {
+    let play: Play
+    let index: Int
+    /// `group_vars/all.yml` beside the playbook: below every inventory variable.
+    let defaults: [String: Value]
+    /// Play vars, then vars_files: above facts.
+    let variables: [String: Value]
+    let hosts: [String]
+    let specs: [String: ModuleSpec]
+    private let lock = NSLock()
+    private var warned: Set<String> = []
+
+    init(hosts: [String], play: Play, index: Int, defaults: [String: Value], variables: [String: Value]) {
+        self.play = play
+        self.index = index
+        self.defaults = defaults
+        self.variables = variables
+        self.hosts = hosts
+        var specs: [String: ModuleSpec] = [:]
+        for task in play.tasks + play.handlers {
+            if let spec = ModuleRegistry.spec(named: task.module) { specs[task.module] = spec }
+        }
+        self.specs = specs
+    }
+
+    func spec(for task: PlaybookTask) -> ModuleSpec? { specs[task.module] }
+
+    /// Run-once tasks (the database step) run on the first host of the play.
+    func isRunOnceOwner(_ host: String) -> Bool { hosts.first == host }
+
+    func warnOnce(host: String, _ message: String, reporter: RunReporter, redactor: Redactor) {
+        lock.lock()
+        let first = warned.insert(host + message).inserted
+        lock.unlock()
+        if first { reporter.report(.warning(host: host, message: redactor.redact(message))) }
+    }
+}

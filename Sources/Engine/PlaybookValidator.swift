@@ -1,0 +1,317 @@
+import Foundation
+import Modules
+import Playbook
+import ProvisionCore
+
+/// `provision validate`: every problem a playbook has, before anything connects.
+public enum PlaybookValidator {
+    /// Variables the engine provides on every host besides facts.
+    public static let magicVariables: Set<String> = [
+        "inventory_hostname", "inventory_hostname_short", "hostvars", "groups", "group_names",
+        "play_hosts", "ansible_play_hosts", "ansible_play_batch", "ansible_check_mode", "ansible_diff_mode",
+        "playbook_dir", "omit", "ansible_facts", "ansible_host", "ansible_user", "ansible_port",
+    ]
+
+    /// Loads `path` and validates it: a load error (YAML, shape) is the only error then.
+    public static func validate(path: String, specs: [ModuleSpec] = ModuleRegistry.specs,
+                                knownVariables: Set<String> = []) -> [InputError] {
+        do {
+            let playbook = try PlaybookLoader.load(path: path, specs: specs)
+            return validate(playbook: playbook, specs: specs, knownVariables: knownVariables)
+        } catch let error as InputError {
+            return [error]
+        } catch {
+            return [InputError("\(error)", at: SourceLocation(file: path, line: 1))]
+        }
+    }
+
+    /// All problems in `playbook`, in document order. `knownVariables`: inventory variables
+    /// (and `-e` names) that will exist at run time.
+    public static func validate(playbook: Playbook, specs: [ModuleSpec] = ModuleRegistry.specs,
+                                knownVariables: Set<String> = []) -> [InputError] {
+        var v = Validation(specs: specs)
+        var registeredBefore: Set<String> = []
+        for play in playbook.plays {
+            v.check(play, known: knownVariables.union(Facts.variableNames).union(magicVariables), registered: &registeredBefore)
+        }
+        var seen: [InputError] = []
+        for e in v.errors where !seen.contains(e) { seen.append(e) }
+        return seen
+    }
+
+    struct Validation {
+        let specs: [ModuleSpec]
+        var errors: [InputError] = []
+        var checkedTemplates: Set<String> = []
+
+        init(specs: [ModuleSpec]) { self.specs = specs }
+
+        func spec(named name: String) -> ModuleSpec? {
+            let bare = ModuleRegistry.canonicalName(name)
+            return specs.first { $0.name == bare || $0.aliases.contains(bare) }
+        }
+
+        mutating func check(_ play: Play, known baseKnown: Set<String>, registered: inout Set<String>) {
+            var known = baseKnown.union(play.vars.keys)
+            var checkVariables = true
+            for file in play.varsFiles {
+                if TemplateEngine.isTemplate(file) {
+                    checkVariables = false  // which file (and so which names) is known only at run time
+                    continue
+                }
+                let path = file.hasPrefix("/") ? file : (play.baseDirectory as NSString).appendingPathComponent(file)
+                guard FileManager.default.fileExists(atPath: path) else {
+                    errors.append(InputError("vars_files: file not found: '\(file)'", at: play.varsFilesLocation ?? play.location,
+                                             hint: "paths are relative to the playbook's directory"))
+                    continue
+                }
+                do {
+                    let doc = try YAMLDocument.loadValue(path: path)
+                    guard let entries = doc.entries else {
+                        if !doc.isNull {
+                            errors.append(InputError("a vars file must be a mapping of names to values, not a \(doc.kindName)", at: doc.location))
+                        }
+                        continue
+                    }
+                    for e in entries { known.insert(e.key) }
+                    if checkVariables {
+                        for e in entries { checkValue(e.value.value, at: e.value.location, known: baseKnown.union(play.vars.keys).union(entries.map(\.key)), checkNames: true) }
+                    }
+                } catch let error as InputError {
+                    errors.append(error)
+                } catch {
+                    errors.append(InputError("\(error)", at: play.varsFilesLocation))
+                }
+            }
+            for name in play.vars.keys.sorted(by: { (play.varLocations[$0]?.line ?? 0) < (play.varLocations[$1]?.line ?? 0) }) {
+                checkValue(play.vars[name]!, at: play.varLocations[name] ?? play.location, known: known, checkNames: checkVariables)
+            }
+            checkValue(.string(play.hosts), at: play.location, known: known, checkNames: checkVariables)
+
+            let handlerNames = play.handlers.compactMap(\.name) + play.handlers.flatMap(\.listen)
+            let allRegistered = registered.union((play.tasks + play.handlers).compactMap(\.register))
+            for task in play.tasks {
+                check(task, known: known.union(registered), checkNames: checkVariables, handlerNames: handlerNames, baseDirectory: play.baseDirectory)
+                if let r = task.register { registered.insert(r) }
+            }
+            for handler in play.handlers {
+                check(handler, known: known.union(allRegistered), checkNames: checkVariables, handlerNames: handlerNames, baseDirectory: play.baseDirectory)
+            }
+            registered.formUnion(allRegistered)
+        }
+
+        /// Reports undefined variables and syntax errors in every template inside `value`.
+        mutating func checkValue(_ value: Value, at location: SourceLocation, known: Set<String>, checkNames: Bool) {
+            switch value {
+            case .string(let s) where TemplateEngine.isTemplate(s):
+                do {
+                    let refs = try TemplateEngine.references(inTemplate: s, origin: location)
+                    if checkNames { report(refs, known: known, origin: location) }
+                } catch let error as InputError {
+                    errors.append(error)
+                } catch {}
+            case .list(let items): items.forEach { checkValue($0, at: location, known: known, checkNames: checkNames) }
+            case .dict(let d): d.keys.sorted().forEach { checkValue(d[$0]!, at: location, known: known, checkNames: checkNames) }
+            default: break
+            }
+        }
+
+        mutating func report(_ refs: TemplateReferences, known: Set<String>, origin: SourceLocation) {
+            for ref in refs.unknown(given: known) {
+                errors.append(InputError("undefined variable '\(ref.name)'", at: TemplateEngine.location(origin, line: ref.line),
+                                         hint: Suggestions.hint(for: ref.name, in: known), undefinedVariable: ref.name))
+            }
+        }
+
+        mutating func check(_ task: PlaybookTask, known taskKnownBase: Set<String>, checkNames: Bool,
+                            handlerNames: [String], baseDirectory: String) {
+            var known = taskKnownBase.union(task.vars.keys)
+            if task.loop != nil { known.formUnion([task.loopVariable, "ansible_loop"]) }
+
+            // Collect every reference of the task first: `x is defined` in `when` guards `x` in arguments.
+            var refs: [(TemplateReferences, SourceLocation)] = []
+            var guarded: Set<String> = []
+            func collect(_ value: Value, at location: SourceLocation, errors: inout [InputError]) {
+                switch value {
+                case .string(let s) where TemplateEngine.isTemplate(s):
+                    do {
+                        let r = try TemplateEngine.references(inTemplate: s, origin: location)
+                        refs.append((r, location))
+                        guarded.formUnion(r.guarded)
+                    } catch let error as InputError { errors.append(error) } catch {}
+                case .list(let items): items.forEach { collect($0, at: location, errors: &errors) }
+                case .dict(let d): d.keys.sorted().forEach { collect(d[$0]!, at: location, errors: &errors) }
+                default: break
+                }
+            }
+            let whenLocation = task.keywordLocations["when"] ?? task.location
+            for condition in task.when {
+                do {
+                    let r = try TemplateEngine.references(inCondition: condition, origin: whenLocation)
+                    refs.append((r, whenLocation))
+                    guarded.formUnion(r.guarded)
+                } catch let error as InputError { errors.append(error) } catch {}
+            }
+            if let name = task.name { collect(.string(name), at: task.keywordLocations["name"] ?? task.location, errors: &errors) }
+            if let loop = task.loop {
+                let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
+                if case .string(let s) = loop, !TemplateEngine.isTemplate(s) {
+                    errors.append(InputError("loop must be a list or a template that gives a list, such as \"{{ \(s) }}\"", at: at))
+                }
+                collect(loop, at: at, errors: &errors)
+            }
+            for (_, value) in task.vars.sorted(by: { $0.key < $1.key }) { collect(value, at: task.location, errors: &errors) }
+            for key in task.arguments.keys.sorted(by: { argOrder(task, $0, $1) }) {
+                collect(task.arguments[key]!, at: task.argumentLocations[key] ?? task.location, errors: &errors)
+            }
+            if checkNames {
+                for (r, origin) in refs {
+                    var r = r
+                    r.guarded.formUnion(guarded)
+                    report(r, known: known, origin: origin)
+                }
+            }
+
+            for target in task.notify where !TemplateEngine.isTemplate(target) && !handlerNames.contains(target) {
+                errors.append(InputError("notify: no handler named '\(target)' in this play",
+                                         at: task.keywordLocations["notify"] ?? task.location,
+                                         hint: Suggestions.hint(for: target, in: handlerNames)))
+            }
+
+            guard let spec = spec(named: task.module) else {
+                let names = specs.flatMap { [$0.name] + $0.aliases }
+                errors.append(InputError("unknown module '\(task.module)'", at: task.location,
+                                         hint: Suggestions.hint(for: task.module, in: names)))
+                return
+            }
+            checkParameters(task, spec: spec)
+            if ModuleRegistry.canonicalName(task.module) == "template", case .string(let src)? = task.arguments["src"],
+               !TemplateEngine.isTemplate(src) {
+                checkTemplateFile(src, task: task, baseDirectory: baseDirectory, known: known.union(guarded), checkNames: checkNames)
+            }
+        }
+
+        func argOrder(_ task: PlaybookTask, _ a: String, _ b: String) -> Bool {
+            let la = task.argumentLocations[a], lb = task.argumentLocations[b]
+            if la?.line != lb?.line { return (la?.line ?? 0) < (lb?.line ?? 0) }
+            if la?.column != lb?.column { return (la?.column ?? 0) < (lb?.column ?? 0) }
+            return a < b
+        }
+
+        mutating func checkParameters(_ task: PlaybookTask, spec: ModuleSpec) {
+            let errorsBefore = errors.count
+            defer {
+                // Literal arguments that pass the checks above: the module's own checks (names
+                // that reach SQL, conflicting parameters) can run now, too.
+                if errors.count == errorsBefore, !task.arguments.values.contains(where: \.hasTemplate) {
+                    do {
+                        _ = try spec.make(ModuleArguments(module: task.module, values: task.arguments,
+                                                          locations: task.argumentLocations, taskLocation: task.location))
+                    } catch let error as InputError {
+                        errors.append(error)
+                    } catch {
+                        errors.append(InputError("\(task.module): \(error)", at: task.location))
+                    }
+                }
+            }
+            let module = task.module
+            let allNames = spec.parameters.flatMap { [$0.name] + $0.aliases }
+            let arguments = ModuleArguments(module: module, values: task.arguments, locations: task.argumentLocations,
+                                            taskLocation: task.location)
+            for key in task.arguments.keys.sorted(by: { argOrder(task, $0, $1) }) {
+                let at = task.argumentLocations[key] ?? task.location
+                guard let parameter = spec.parameter(named: key) else {
+                    errors.append(InputError("\(module): unknown parameter '\(key)'", at: at,
+                                             hint: Suggestions.hint(for: key, in: allNames)
+                                                 ?? "\(module) takes: \(spec.parameters.map(\.name).joined(separator: ", "))"))
+                    continue
+                }
+                let value = task.arguments[key]!
+                if value == .null || value.hasTemplate { continue }
+                do {
+                    switch parameter.kind {
+                    case .bool: _ = try arguments.bool(key, default: false)
+                    case .int: _ = try arguments.int(key)
+                    case .list: _ = try arguments.list(key)
+                    case .string: _ = try arguments.string(key)
+                    case .dict:
+                        if value.dictValue == nil {
+                            throw InputError("\(module): parameter '\(key)' must be a mapping, not a \(value.kindName)", at: at)
+                        }
+                    case .mode:
+                        if case .string(let s) = value, isSymbolicMode(s) { break }
+                        _ = try arguments.mode(key)
+                    case .any: break
+                    }
+                    if let choices = parameter.choices {
+                        let text = value.stringValue ?? ""
+                        if !choices.contains(text) {
+                            throw InputError("\(module): parameter '\(key)' must be one of \(choices.joined(separator: ", ")), not '\(value.text)'",
+                                             at: at, hint: Suggestions.hint(for: text, in: choices))
+                        }
+                    }
+                } catch let error as InputError {
+                    errors.append(error)
+                } catch {}
+            }
+            func given(_ name: String) -> Bool {
+                let names = spec.parameter(named: name).map { [$0.name] + $0.aliases } ?? [name]
+                return names.contains { task.arguments[$0] != nil }
+            }
+            for parameter in spec.parameters where parameter.required && !given(parameter.name) {
+                errors.append(InputError("\(module): missing required parameter '\(parameter.name)'", at: task.location))
+            }
+            for group in spec.requiredOneOf where !group.contains(where: given) {
+                errors.append(InputError(group.count == 1 ? "\(module): missing required parameter '\(group[0])'"
+                                             : "\(module): one of \(group.map { "'\($0)'" }.joined(separator: ", ")) is required",
+                                         at: task.location))
+            }
+        }
+
+        /// `u=rw,g=r,o=` and friends.
+        func isSymbolicMode(_ s: String) -> Bool {
+            let clause = #"[ugoa]*[-+=][rwxXst]*"#
+            return s.range(of: "^\(clause)(,\(clause))*$", options: .regularExpression) != nil
+        }
+
+        mutating func checkTemplateFile(_ src: String, task: PlaybookTask, baseDirectory: String, known: Set<String>, checkNames: Bool) {
+            let at = task.argumentLocations["src"] ?? task.location
+            let candidates = TemplateFiles.candidates(for: src, baseDirectory: baseDirectory)
+            guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                errors.append(InputError("template: file '\(src)' not found", at: at,
+                                         hint: "looked in " + candidates.joined(separator: ", ")))
+                return
+            }
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                errors.append(InputError("template: cannot read '\(path)' as UTF-8 text", at: at))
+                return
+            }
+            let origin = SourceLocation(file: path, line: 1)
+            do {
+                let refs = try TemplateEngine.references(inTemplate: text, origin: origin)
+                if checkNames { report(refs, known: known, origin: origin) }
+            } catch let error as InputError {
+                errors.append(error)
+            } catch {}
+        }
+    }
+}
+
+/// Where `template: src=` files are looked for.
+public enum TemplateFiles {
+    /// `src` as given if absolute; else next to the playbook, in its `templates/`, and in `../templates/`.
+    public static func candidates(for src: String, baseDirectory: String) -> [String] {
+        if src.hasPrefix("/") { return [src] }
+        let base = baseDirectory as NSString
+        return [
+            base.appendingPathComponent(src),
+            (base.appendingPathComponent("templates") as NSString).appendingPathComponent(src),
+            ((base.deletingLastPathComponent as NSString).appendingPathComponent("templates") as NSString).appendingPathComponent(src),
+        ].map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+    }
+
+    /// The first candidate that exists.
+    public static func resolve(_ src: String, baseDirectory: String) -> String? {
+        candidates(for: src, baseDirectory: baseDirectory).first { FileManager.default.fileExists(atPath: $0) }
+    }
+}

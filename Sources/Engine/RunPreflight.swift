@@ -1,0 +1,255 @@
+import Foundation
+import Inventory
+import Modules
+import Playbook
+import ProvisionCore
+
+/// What `provision run` checks before it contacts any host, so that a mistake in the
+/// playbook, the inventory or `-e` is a usage error (exit 1) with file:line, not a task
+/// failure or an unreachable host after connecting:
+///
+/// - everything `provision validate` reports (unknown parameters, wrong types, undefined
+///   variables, template syntax, missing template files), with the run's own variables
+///   (inventory, `-e`, secrets, playbook defaults) counting as defined;
+/// - per planned host, each task whose arguments do not depend on facts or registered
+///   results: its `loop` renders to a list, its module accepts the rendered arguments
+///   (e.g. database and user names), and a controller-side `src` (copy, unarchive) exists.
+///
+/// Tasks that need facts or earlier results are left to the run, which reports them itself.
+public enum RunPreflight {
+    /// Unknown targets throw; every other problem is returned, in playbook order.
+    /// Every variable a task or template reads must be defined for every host it runs on:
+    /// a host's own inventory variables count for that host only.
+    public static func problems(playbook: Playbook, inventory: Inventory, targets: [String],
+                                extraVariables: [String: Value], secretVariables: [String: Value],
+                                tags: [String] = [], skipTags: [String] = [],
+                                specs: [ModuleSpec] = ModuleRegistry.specs) throws -> [InputError] {
+        let plannedHosts = try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
+        let defaults: [[String: Value]]
+        do {
+            defaults = try playbook.plays.map { try PlaybookRunner.loadDefaults($0) }
+        } catch let error as InputError {
+            return [error]
+        }
+        let base = Set(extraVariables.keys).union(secretVariables.keys).union(defaults.flatMap(\.keys))
+        let found = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base)
+        guard found.isEmpty else { return found.map(withUndefinedHint) }
+
+        // Names only a host knows: facts, registered results, the engine's magic variables.
+        let registered = Set(playbook.plays.flatMap { ($0.tasks + $0.handlers).compactMap(\.register) })
+        let dynamic = Facts.variableNames.union(PlaybookValidator.magicVariables).union(registered)
+            .subtracting(["inventory_hostname", "group_names", "omit"])
+        func staticOnly(_ values: [String: Value]) -> [String: Value] { values.filter { !dynamic.contains($0.key) } }
+
+        var errors: [InputError] = []
+        var checked = Set<String>()
+        for (index, play) in playbook.plays.enumerated() where index < plannedHosts.count {
+            let playVars: [String: Value]
+            do {
+                playVars = play.vars.merging(try play.varsFileValues(skippingTemplated: true)) { $1 }
+            } catch let error as InputError {
+                errors.append(error)
+                continue
+            } catch { continue }
+            for host in plannedHosts[index] {
+                var layers = HostVariableLayers()
+                layers.playbookDefaults = staticOnly(index < defaults.count ? defaults[index] : [:])
+                layers.inventory = staticOnly(inventory.variables(for: host))
+                layers.inventoryData = inventory.dataNames(for: host)
+                layers.play = staticOnly(playVars)
+                layers.secrets = secretVariables
+                layers.extra = extraVariables
+                let scope = layers.scope
+                for task in play.tasks + play.handlers where task.isSelected(tags: tags, skipTags: skipTags) {
+                    guard let spec = specs.first(where: { $0.name == ModuleRegistry.canonicalName(task.module) || $0.aliases.contains(ModuleRegistry.canonicalName(task.module)) })
+                    else { continue }
+                    if let error = check(task, spec: spec, scope: scope, baseDirectory: play.baseDirectory, dynamic: dynamic, checked: &checked),
+                       !errors.contains(error) {
+                        errors.append(error)
+                    }
+                }
+            }
+        }
+        return errors
+    }
+
+    /// The generated secrets (`SecretsFile.generatedNames`) the playbook reads on some host
+    /// and nothing defines: the run creates them before it checks anything else.
+    public static func generatedSecretsNeeded(playbook: Playbook, inventory: Inventory, targets: [String],
+                                              extraVariables: [String: Value], secretVariables: [String: Value],
+                                              specs: [ModuleSpec] = ModuleRegistry.specs) throws -> Set<String> {
+        let plannedHosts = try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
+        let defaults = (try? playbook.plays.map { try PlaybookRunner.loadDefaults($0) }) ?? []
+        let base = Set(extraVariables.keys).union(secretVariables.keys).union(defaults.flatMap(\.keys))
+        let undefined = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base)
+            .compactMap(\.undefinedVariable)
+        return Set(undefined).intersection(SecretsFile.generatedNames)
+    }
+
+    /// The validator's problems as each host sees the playbook: its own variables, and the
+    /// run-once tasks (the database step) only where it is the play's first host. Hosts that
+    /// see the same share one pass; a problem only some hosts have names them.
+    static func validatePerHost(_ playbook: Playbook, specs: [ModuleSpec], inventory: Inventory,
+                                hosts plannedHosts: [[String]], known base: Set<String>) -> [InputError] {
+        var seen = Set<String>()
+        let hosts = plannedHosts.flatMap { $0 }.filter { seen.insert($0).inserted }
+        var classes: [(names: Set<String>, owns: [Bool], hosts: [String])] = []
+        if hosts.isEmpty {
+            classes = [(Set(inventory.hosts.flatMap { inventory.variables(for: $0.name).keys }), playbook.plays.map { _ in true }, [])]
+        }
+        // Only plays with run-once tasks look different from their first host.
+        let hasRunOnce = playbook.plays.map { play in
+            (play.tasks + play.handlers).contains { ModuleRegistry.spec(named: $0.module)?.runsOncePerPlay == true }
+        }
+        for host in hosts {
+            let names = Set(inventory.variables(for: host).keys)
+            let owns = plannedHosts.indices.map { !hasRunOnce[$0] || plannedHosts[$0].first == host }
+            if let i = classes.firstIndex(where: { $0.names == names && $0.owns == owns }) { classes[i].hosts.append(host) } else { classes.append((names, owns, [host])) }
+        }
+        var problems: [(error: InputError, classes: [Int])] = []
+        for (c, hostClass) in classes.enumerated() {
+            var seenBy = playbook
+            for (index, owns) in hostClass.owns.enumerated() where !owns {
+                let runsHere = { (task: PlaybookTask) in ModuleRegistry.spec(named: task.module)?.runsOncePerPlay != true }
+                seenBy.plays[index].tasks = seenBy.plays[index].tasks.filter(runsHere)
+                seenBy.plays[index].handlers = seenBy.plays[index].handlers.filter(runsHere)
+            }
+            for error in PlaybookValidator.validate(playbook: seenBy, specs: specs, knownVariables: base.union(hostClass.names)) {
+                if let i = problems.firstIndex(where: { $0.error == error }) { problems[i].classes.append(c) } else { problems.append((error, [c])) }
+            }
+        }
+        return problems.map { problem in
+            // Name the hosts when others that run the same tasks do not have the problem
+            // (their variables differ); a run-once task's problem is its host's alone anyway.
+            let variableSpecific = classes.indices.contains { other in
+                !problem.classes.contains(other) && problem.classes.contains { classes[$0].owns == classes[other].owns }
+            }
+            guard variableSpecific else { return problem.error }
+            var error = problem.error
+            let affected = problem.classes.flatMap { classes[$0].hosts }
+            error.message += " on host\(affected.count == 1 ? "" : "s") \(affected.joined(separator: ", "))"
+            return error
+        }
+    }
+
+    /// What to do about a variable nothing defines, when no similar name explains it.
+    static func withUndefinedHint(_ error: InputError) -> InputError {
+        guard let name = error.undefinedVariable, error.hint == nil else { return error }
+        var error = error
+        if let hint = secretHint(name) {
+            error.hint = hint
+        } else {
+            error.hint = "define it in the inventory, in group_vars/all.yml beside the playbook or with -e \(name)=…, or give a default: {{ \(name) | default(…) }}"
+        }
+        return error
+    }
+
+    /// How to provide a secret the environment can also give, or nil for other names.
+    static func secretHint(_ name: String) -> String? {
+        SecretsFile.environment.first(where: { $0.value == name }).map {
+            "a secret: put \(name) in the secrets file (provision secrets init) or set \($0.key)"
+        }
+    }
+
+    /// The first problem of `task` on one host, or nil (fine, or known only at run time).
+    static func check(_ task: PlaybookTask, spec: ModuleSpec, scope: VariableScope, baseDirectory: String,
+                      dynamic: Set<String>, checked: inout Set<String>) -> InputError? {
+        var taskScope = scope
+        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task) }
+        var items: [Value?] = [nil]
+        if let loop = task.loop {
+            let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
+            let rendered: Value
+            do {
+                rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: at)
+            } catch {
+                return definite(error, [loop], scope: taskScope, dynamic: dynamic)
+            }
+            guard case .list(let list) = rendered else {
+                let kind = rendered.kindName
+                return InputError("loop must be a list, not \("aeiou".contains(kind.prefix(1)) ? "an" : "a") \(kind)", at: at,
+                                  hint: "give a YAML list, or a variable that holds one")
+            }
+            items = list
+        }
+        for item in items {
+            var itemScope = taskScope
+            if let item { itemScope.add([task.loopVariable: item], at: .loop, templated: false) }
+            // A condition that is false, or needs a host to decide, leaves the task to the run.
+            guard (try? TemplateEngine.evaluateConditions(task.when, variables: itemScope, origin: task.location)) == true else { continue }
+            var values: [String: Value] = [:]
+            var rendersStatically = true
+            for (key, raw) in task.arguments {
+                let rendered: Value
+                do {
+                    rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
+                } catch {
+                    if let problem = definite(error, [raw], scope: itemScope, dynamic: dynamic) { return problem }
+                    rendersStatically = false
+                    break
+                }
+                if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
+                values[key] = rendered
+            }
+            guard rendersStatically else { continue }
+            let key = task.location.description + "\u{0}" + Value.dict(values).jsonText
+            guard checked.insert(key).inserted else { continue }
+            let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
+            do {
+                _ = try spec.make(arguments)
+            } catch let error as InputError {
+                return error
+            } catch {
+                return InputError("\(task.module): \(error)", at: task.location)
+            }
+            if let error = checkLocalSource(spec.name, arguments, baseDirectory: baseDirectory) { return error }
+        }
+        return nil
+    }
+
+    /// A rendering error that the run would meet too: nothing in `values` (or in the
+    /// variables they read, transitively) is known only on a host. E.g. a secret that
+    /// neither the secrets file nor the environment provides.
+    static func definite(_ error: Error, _ values: [Value], scope: VariableScope, dynamic: Set<String>) -> InputError? {
+        guard var problem = error as? InputError else { return nil }
+        var seen = Set<String>()
+        func readsDynamic(_ value: Value) -> Bool {
+            switch value {
+            case .string(let text) where TemplateEngine.isTemplate(text):
+                guard let refs = try? TemplateEngine.references(inTemplate: text) else { return false }
+                for name in Set(refs.references.map(\.name)) {
+                    if dynamic.contains(name) { return true }
+                    if seen.insert(name).inserted, let raw = scope.rawValue(name), readsDynamic(raw) { return true }
+                }
+                return false
+            case .list(let items): return items.contains(where: readsDynamic)
+            case .dict(let d): return d.values.contains(where: readsDynamic)
+            default: return false
+            }
+        }
+        guard !values.contains(where: readsDynamic) else { return nil }
+        if problem.hint == nil, let name = SecretsFile.environment.values.first(where: { problem.message == "undefined variable '\($0)'" }) {
+            problem.hint = secretHint(name)
+        }
+        return problem
+    }
+
+    /// `copy`/`unarchive` `src` on the controller: as given, then under `files/` beside the
+    /// playbook (where `CopyModule.findLocal` looks at run time).
+    static func checkLocalSource(_ module: String, _ arguments: ModuleArguments, baseDirectory: String) -> InputError? {
+        guard module == "copy" || module == "unarchive",
+              let src = try? arguments.string("src"), !src.isEmpty,
+              !src.hasPrefix("http://"), !src.hasPrefix("https://"),
+              (try? arguments.bool("remote_src", default: false)) != true
+        else { return nil }
+        func local(_ path: String) -> String {
+            if path.hasPrefix("/") { return path }
+            if path.hasPrefix("~/") { return NSString(string: path).expandingTildeInPath }
+            return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+        }
+        let candidates = src.hasPrefix("/") ? [src] : [local(src), local("files/" + src)]
+        guard !candidates.contains(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
+        return InputError("\(module): src '\(src)' not found on the controller", at: arguments.locations["src"] ?? arguments.taskLocation,
+                          hint: "tried \(candidates.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import ProvisionCore
+
+/// What provision knows about a host, gathered in one round trip.
+public struct Facts: Sendable, Equatable {
+    public enum Distribution: String, Sendable {
+        case amazonLinux2 = "Amazon Linux 2"
+        case amazonLinux2023 = "Amazon Linux 2023"
+        case debian = "Debian"
+        case ubuntu = "Ubuntu"
+        case other = "Other"
+    }
+
+    public enum PackageManager: String, Sendable { case apt, dnf, yum, unknown }
+    public enum InitSystem: String, Sendable { case systemd, sysv }
+
+    public var distribution: Distribution
+    /// os-release ID and VERSION_ID as the host reports them.
+    public var osID: String
+    public var osVersion: String
+    public var packageManager: PackageManager
+    public var initSystem: InitSystem
+    public var architecture: String
+    public var hostname: String
+
+    public init(distribution: Distribution, osID: String, osVersion: String, packageManager: PackageManager,
+                initSystem: InitSystem, architecture: String, hostname: String) {
+        self.distribution = distribution
+        self.osID = osID
+        self.osVersion = osVersion
+        self.packageManager = packageManager
+        self.initSystem = initSystem
+        self.architecture = architecture
+        self.hostname = hostname
+    }
+
+    public var isAmazonLinux: Bool { distribution == .amazonLinux2 || distribution == .amazonLinux2023 }
+
+    /// Apache as the distribution packages it.
+    public var webServerPackage: String { isAmazonLinux || packageManager != .apt ? "httpd" : "apache2" }
+    public var webServerService: String { webServerPackage }
+    public var webUser: String { webServerPackage == "httpd" ? "apache" : "www-data" }
+    public var webGroup: String { webUser }
+
+    /// Ansible's family name: RedHat for Amazon Linux, Debian for Debian and Ubuntu.
+    public var osFamily: String {
+        switch distribution {
+        case .amazonLinux2, .amazonLinux2023: return "RedHat"
+        case .debian, .ubuntu: return "Debian"
+        case .other: return packageManager == .apt ? "Debian" : (packageManager == .unknown ? "Unknown" : "RedHat")
+        }
+    }
+
+    /// Facts as playbook variables: Ansible's names, plus the web server's.
+    public var variables: [String: Value] {
+        let major = osVersion.split(separator: ".").first.map(String.init) ?? osVersion
+        return [
+            "ansible_os_family": .string(osFamily),
+            "ansible_distribution": .string(distribution == .amazonLinux2 || distribution == .amazonLinux2023 ? "Amazon" : (distribution == .other ? osID : distribution.rawValue)),
+            "ansible_distribution_version": .string(osVersion),
+            "ansible_distribution_major_version": .string(major),
+            "ansible_pkg_mgr": .string(packageManager.rawValue),
+            "ansible_service_mgr": .string(initSystem == .systemd ? "systemd" : "sysvinit"),
+            "ansible_architecture": .string(architecture),
+            "ansible_hostname": .string(hostname),
+            "os_name": .string(distribution.rawValue),
+            "web_server_package": .string(webServerPackage),
+            "web_server_service": .string(webServerService),
+            "web_user": .string(webUser),
+            "web_group": .string(webGroup),
+        ]
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import ProvisionCore
+
+/// `copy`: a file on the host with the given `content` or the content of a local `src`
+/// (relative to the playbook, then its `files/`), with owner, group, mode, `validate` and
+/// `backup`. Only attributes differ -> chown/chmod only; content differs -> atomic upload.
+public struct CopyModule: Module {
+    public typealias Plan = ManagedFile.Plan
+
+    public static let spec = ModuleSpec(
+        name: "copy",
+        parameters: [
+            ParameterSpec("dest", required: true),
+            ParameterSpec("content", .any),
+            ParameterSpec("src"),
+            ParameterSpec("force", .bool),
+        ] + ManagedFile.parameters,
+        requiredOneOf: [["content", "src"]],
+        make: { try CopyModule($0) })
+
+    enum Source: Sendable {
+        case content(Data, secret: Bool)
+        case local(String)
+    }
+
+    let dest: String
+    let source: Source
+    let force: Bool
+    let file: ManagedFile
+
+    init(_ args: ModuleArguments) throws {
+        dest = try args.requiredString("dest")
+        if args.has("content") && args.has("src") {
+            throw args.error("content", "cannot be given together with 'src'")
+        }
+        if let value = args.values["content"], value != .null {
+            if case .secret(let s) = value {
+                source = .content(Data(s.reveal().utf8), secret: true)
+            } else {
+                source = .content(Data(value.text.utf8), secret: false)
+            }
+            if dest.hasSuffix("/") { throw args.error("dest", "must be a file path when 'content' is given") }
+        } else {
+            source = .local(try args.requiredString("src"))
+        }
+        force = try args.bool("force", default: true)
+        file = ManagedFile(path: dest, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
+                           backup: try args.bool("backup", default: false))
+    }
+
+    /// With a local `src`, a `dest` that is a directory receives the file under the source's name.
+    var nameInDirectory: String? {
+        if case .local(let src) = source { return (src as NSString).lastPathComponent }
+        return nil
+    }
+
+    public func probe(_ context: TaskContext) throws -> String? {
+        guard let name = nameInDirectory else { return file.probe() }
+        let inner = (dest.hasSuffix("/") ? dest : dest + "/") + name
+        return file.probe() + "\nif [ -d \(Shell.quote(dest)) ]; then echo @@inner\n" + RemoteFile.probe(inner, digest: true) + "\nfi"
+    }
+
+    public func decide(_ probe: ProbeResult?, _ context: TaskContext) throws -> Decision<Plan> {
+        let output = probe?.output ?? ""
+        var managed = file
+        let parts = output.components(separatedBy: "@@inner\n")
+        var remote = try RemoteFile.parse(parts[0], path: dest)
+        if parts.count > 1, let name = nameInDirectory {
+            managed.path = (dest.hasSuffix("/") ? dest : dest + "/") + name
+            remote = try RemoteFile.parse(parts[1], path: managed.path)
+        } else if dest.hasSuffix("/") {
+            throw ModuleError("destination directory \(dest) does not exist")
+        }
+        if !force, remote.exists { return .ok("\(managed.path) exists (force: no)") }
+
+        let content: ManagedFile.Content
+        switch source {
+        case .content(let data, let secret):
+            content = .data(data)
+            let mask = SecretMask(variables: context.variables)
+            if secret, !mask.touches(String(decoding: data, as: UTF8.self)) {
+                managed.contentIsSecret = true
+            } else {
+                managed.mask = mask
+            }
+        case .local(let src):
+            content = .localFile(try Self.findLocal(src, context))
+            managed.mask = SecretMask(variables: context.variables)
+        }
+        return try managed.decide(remote, content: content, context: context)
+    }
+
+    public func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome {
+        try file.apply(plan, context)
+    }
+
+    /// `src` on the controller: as given, then under `files/` beside the playbook.
+    static func findLocal(_ src: String, _ context: TaskContext) throws -> String {
+        let candidates = src.hasPrefix("/") ? [src] : [context.localPath(src), context.localPath("files/" + src)]
+        var isDirectory: ObjCBool = false
+        for path in candidates where FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw ModuleError("src \(path) is a directory; copying directories is not supported, copy its files") }
+            return path
+        }
+        throw ModuleError("src '\(src)' not found on the controller (tried \(candidates.joined(separator: ", ")))")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import ProvisionCore
+
+/// `lineinfile`: one line present (replacing the last `regexp` match, else inserted) or
+/// absent. The probe brings the file's bytes back (base64, so any byte survives); the new
+/// content is computed on the controller by `LineEdit` and written through `ManagedFile`,
+/// the same path as `copy` (atomic, validate, backup, owner/group/mode).
+public struct LineInFileModule: Module {
+    public typealias Plan = ManagedFile.Plan
+
+    public static let spec = ModuleSpec(
+        name: "lineinfile",
+        parameters: [
+            ParameterSpec("path", required: true, aliases: ["dest", "destfile", "name"]),
+            ParameterSpec("line", aliases: ["value"]),
+            ParameterSpec("regexp", aliases: ["regex"]),
+            ParameterSpec("search_string"),
+            ParameterSpec("state", choices: ["present", "absent"]),
+            ParameterSpec("insertafter"),
+            ParameterSpec("insertbefore"),
+            ParameterSpec("create", .bool),
+            ParameterSpec("backrefs", .bool),
+            ParameterSpec("firstmatch", .bool),
+        ] + ManagedFile.parameters,
+        make: { try LineInFileModule($0) })
+
+    let path: String
+    let edit: LineEdit
+    let create: Bool
+    let file: ManagedFile
+
+    init(_ args: ModuleArguments) throws {
+        guard let p = try args.string("path") ?? args.string("dest") ?? args.string("destfile") ?? args.string("name"), !p.isEmpty else {
+            throw args.error("path", "is required")
+        }
+        path = p
+        let state = LineEdit.State(rawValue: try args.choice("state", ["present", "absent"], default: "present"))!
+        var edit = LineEdit(line: try args.string("line") ?? args.string("value"), regexp: try args.string("regexp") ?? args.string("regex"),
+                            searchString: try args.string("search_string"), state: state,
+                            insertAfter: try args.string("insertafter"), insertBefore: try args.string("insertbefore"),
+                            backrefs: try args.bool("backrefs", default: false), firstMatch: try args.bool("firstmatch", default: false))
+        if edit.regexp == "" { edit.regexp = nil }
+        if state == .present && edit.line == nil { throw args.error("line", "is required with state: present") }
+        if state == .absent && edit.line == nil && edit.regexp == nil && edit.searchString == nil {
+            throw args.error("regexp", "or 'line' or 'search_string' is required with state: absent")
+        }
+        if edit.backrefs && edit.regexp == nil { throw args.error("backrefs", "needs 'regexp'") }
+        if edit.regexp != nil && edit.searchString != nil { throw args.error("search_string", "cannot be given together with 'regexp'") }
+        if edit.insertAfter != nil && edit.insertBefore != nil { throw args.error("insertbefore", "cannot be given together with 'insertafter'") }
+        for (name, pattern) in [("regexp", edit.regexp), ("insertafter", edit.insertAfter), ("insertbefore", edit.insertBefore)] {
+            if let pattern, !["BOF", "EOF"].contains(pattern), (try? NSRegularExpression(pattern: pattern)) == nil {
+                throw args.error(name, "is not a valid regular expression: \(pattern)")
+            }
+        }
+        self.edit = edit
+        create = try args.bool("create", default: false)
+        file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
+                           backup: try args.bool("backup", default: false))
+    }
+
+    public func probe(_ context: TaskContext) throws -> String? {
+        RemoteFile.probe(path, follow: true, content: true)
+    }
+
+    public func decide(_ probe: ProbeResult?, _ context: TaskContext) throws -> Decision<Plan> {
+        let remote = try RemoteFile.parse(probe?.output ?? "", path: path)
+        let target = remote.kind == .link ? remote.followedKind : remote.kind
+        if target == .directory { throw ModuleError("\(path) is a directory") }
+        var old: Data?
+        if target == .file {
+            guard let content = remote.content, !remote.unreadable else {
+                throw ModuleError("cannot read \(path) on \(context.hostName)" + (context.become ? "" : " (permission denied? try become: true)"))
+            }
+            old = content
+        } else {
+            if edit.state == .absent { return .ok("\(path) does not exist") }
+            // In check mode an earlier task may be about to create the file: predict the edit
+            // on an empty one rather than fail on what is not there yet.
+            if !create && !context.checkMode {
+                throw ModuleError("destination \(path) does not exist (use create: yes to create it)")
+            }
+        }
+        guard let oldText = String(data: old ?? Data(), encoding: .utf8) else {
+            throw ModuleError("\(path) is not UTF-8 text; lineinfile will not rewrite it")
+        }
+        let result = try edit.apply(to: oldText)
+        var managed = file
+        managed.mask = SecretMask(variables: context.variables)
+        return try managed.decide(remote, content: .data(Data(result.text.utf8)), oldContent: old, context: context,
+                                  summaryPrefix: result.changed ? result.message : nil)
+    }
+
+    public func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome {
+        try file.apply(plan, context)
+    }
+}

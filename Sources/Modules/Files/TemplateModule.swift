@@ -1,0 +1,71 @@
+import Foundation
+import ProvisionCore
+
+/// `template`: renders `src` on the controller with the task's variables, then manages
+/// `dest` exactly as `copy` does with content (digest compare, atomic write, `validate`,
+/// owner/group/mode). Secrets rendered into the file are masked in `--diff`, also where
+/// the old file held a previous value.
+public struct TemplateModule: Module {
+    public typealias Plan = ManagedFile.Plan
+
+    public static let spec = ModuleSpec(
+        name: "template",
+        parameters: [
+            ParameterSpec("src", required: true),
+            ParameterSpec("dest", required: true),
+            ParameterSpec("force", .bool),
+        ] + ManagedFile.parameters,
+        make: { try TemplateModule($0) })
+
+    let src: String
+    let force: Bool
+    let file: ManagedFile
+
+    init(_ args: ModuleArguments) throws {
+        src = try args.requiredString("src")
+        let dest = try args.requiredString("dest")
+        if dest.hasSuffix("/") { throw args.error("dest", "must be a file path, not a directory") }
+        force = try args.bool("force", default: true)
+        file = ManagedFile(path: dest, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
+                           backup: try args.bool("backup", default: false))
+    }
+
+    /// Where `src` may be, in order: beside the playbook, in its `templates/`, in `../templates/`.
+    static func candidates(_ src: String, baseDirectory: String) -> [String] {
+        if src.hasPrefix("/") { return [src] }
+        let base = URL(fileURLWithPath: baseDirectory)
+        return [src, "templates/" + src, "../templates/" + src].map {
+            base.appendingPathComponent($0).standardizedFileURL.path
+        }
+    }
+
+    static func find(_ src: String, baseDirectory: String) throws -> String {
+        let tried = candidates(src, baseDirectory: baseDirectory)
+        guard let found = tried.first(where: { FileManager.default.isReadableFile(atPath: $0) }) else {
+            throw ModuleError("template '\(src)' not found (tried \(tried.joined(separator: ", ")))")
+        }
+        return found
+    }
+
+    public func probe(_ context: TaskContext) throws -> String? { file.probe() }
+
+    public func decide(_ probe: ProbeResult?, _ context: TaskContext) throws -> Decision<Plan> {
+        let remote = try RemoteFile.parse(probe?.output ?? "", path: file.path)
+        if !force, remote.exists { return .ok("\(file.path) exists (force: no)") }
+        let path = try Self.find(src, baseDirectory: context.baseDirectory)
+        let source: String
+        do {
+            source = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ModuleError("cannot read template \(path): \(error.localizedDescription)")
+        }
+        let rendered = try context.renderTemplate(source, path)
+        var managed = file
+        managed.mask = SecretMask(variables: context.variables)
+        return try managed.decide(remote, content: .data(Data(rendered.text.utf8)), context: context)
+    }
+
+    public func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome {
+        try file.apply(plan, context)
+    }
+}

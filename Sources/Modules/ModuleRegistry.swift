@@ -1,0 +1,32 @@
+import Playbook
+
+/// Every module provision knows, by name and alias.
+public enum ModuleRegistry {
+    public static let specs: [ModuleSpec] = FileModules.specs + [
+        PackageModule.spec,
+        AmazonLinuxExtrasModule.spec,
+        ServiceModule.spec,
+        CommandModule.commandSpec,
+        CommandModule.shellSpec,
+        DebugModule.spec,
+        FileModule.spec,
+        CopyModule.spec,
+        TemplateModule.spec,
+        LineInFileModule.spec,
+        UnarchiveModule.spec,
+        MySQLDatabaseModule.spec,
+        MySQLUserModule.spec,
+    ]
+
+    /// The module called `name` (with or without a collection prefix), if any.
+    public static func spec(named name: String) -> ModuleSpec? {
+        let bare = canonicalName(name)
+        return specs.first { $0.name == bare || $0.aliases.contains(bare) }
+    }
+
+    /// `ansible.builtin.copy` -> `copy`.
+    public static func canonicalName(_ name: String) -> String { ModuleVocabulary.canonicalName(name) }
+
+    /// All names a playbook may use, for suggestions.
+    public static var allNames: [String] { specs.flatMap { [$0.name] + $0.aliases } }
+}

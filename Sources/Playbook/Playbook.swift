@@ -1,0 +1,110 @@
+import ProvisionCore
+
+/// A playbook as loaded from YAML: Ansible's shape, each node with its location.
+public struct Playbook: Sendable {
+    public var file: String
+    public var plays: [Play]
+
+    public init(file: String, plays: [Play]) {
+        self.file = file
+        self.plays = plays
+    }
+}
+
+public struct Play: Sendable {
+    public var name: String?
+    /// Host pattern: names, groups, `all`, separated by `:` or `,`.
+    public var hosts: String
+    public var vars: [String: Value]
+    /// Paths as written (templated and resolved relative to the playbook at run time).
+    public var varsFiles: [String]
+    public var become: Bool
+    public var becomeUser: String?
+    public var gatherFacts: Bool
+    /// A failure on any host stops the play, and every later play, on all of its hosts
+    /// (Ansible's `any_errors_fatal`): for a prerequisite such as the database.
+    public var anyErrorsFatal = false
+    public var tasks: [PlaybookTask]
+    public var handlers: [PlaybookTask]
+    /// Directory of the file the play came from: relative `src`, `template` and
+    /// `vars_files` paths resolve against it.
+    public var baseDirectory: String
+    public var location: SourceLocation
+    /// Where each play variable was defined (its key), for errors in templated values.
+    public var varLocations: [String: SourceLocation] = [:]
+    /// Where `vars_files` was written.
+    public var varsFilesLocation: SourceLocation? = nil
+
+    public init(
+        name: String? = nil, hosts: String, vars: [String: Value] = [:], varsFiles: [String] = [],
+        become: Bool = false, becomeUser: String? = nil, gatherFacts: Bool = true,
+        tasks: [PlaybookTask] = [], handlers: [PlaybookTask] = [], baseDirectory: String,
+        location: SourceLocation
+    ) {
+        self.name = name
+        self.hosts = hosts
+        self.vars = vars
+        self.varsFiles = varsFiles
+        self.become = become
+        self.becomeUser = becomeUser
+        self.gatherFacts = gatherFacts
+        self.tasks = tasks
+        self.handlers = handlers
+        self.baseDirectory = baseDirectory
+        self.location = location
+    }
+}
+
+/// A task or handler. `arguments` are raw (not yet templated); the free form of
+/// `command`/`shell` (`command: ls -l`) is stored as `cmd`, and `key=value` forms are split.
+public struct PlaybookTask: Sendable {
+    public var name: String?
+    /// Canonical module name (`ansible.builtin.` prefix removed, aliases kept as written:
+    /// `yum`, `dnf`, `apt` and `package` each stay themselves).
+    public var module: String
+    public var arguments: [String: Value]
+    public var argumentLocations: [String: SourceLocation]
+    /// Each entry is a Jinja expression (without `{{ }}`); all must hold.
+    public var when: [String]
+    public var notify: [String]
+    public var tags: [String]
+    public var loop: Value?
+    public var loopVariable: String
+    public var register: String?
+    public var become: Bool?
+    public var ignoreErrors: Bool
+    /// Handler topics this handler answers to besides its name.
+    public var listen: [String]
+    public var location: SourceLocation
+    /// `become_user:` on the task (nil: the play's).
+    public var becomeUser: String? = nil
+    /// Task-level `vars:` (raw); they rank above play vars and vars_files, below registered results.
+    public var vars: [String: Value] = [:]
+    /// Where task keywords were written (`when`, `loop`, `notify`, `name`, …), for errors.
+    public var keywordLocations: [String: SourceLocation] = [:]
+
+    public init(
+        name: String? = nil, module: String, arguments: [String: Value] = [:],
+        argumentLocations: [String: SourceLocation] = [:], when: [String] = [], notify: [String] = [],
+        tags: [String] = [], loop: Value? = nil, loopVariable: String = "item", register: String? = nil,
+        become: Bool? = nil, ignoreErrors: Bool = false, listen: [String] = [], location: SourceLocation
+    ) {
+        self.name = name
+        self.module = module
+        self.arguments = arguments
+        self.argumentLocations = argumentLocations
+        self.when = when
+        self.notify = notify
+        self.tags = tags
+        self.loop = loop
+        self.loopVariable = loopVariable
+        self.register = register
+        self.become = become
+        self.ignoreErrors = ignoreErrors
+        self.listen = listen
+        self.location = location
+    }
+
+    /// What the output calls this task.
+    public var displayName: String { name ?? module }
+}

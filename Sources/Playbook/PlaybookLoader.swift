@@ -1,0 +1,399 @@
+import Foundation
+import ProvisionCore
+
+/// YAML playbook -> `Playbook`, with a located `InputError` for every mistake.
+public enum PlaybookLoader {
+    public static let playKeywords: [String] = [
+        "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts", "any_errors_fatal",
+        "tasks", "handlers", "pre_tasks", "post_tasks",
+    ]
+    public static let taskKeywords: [String] = [
+        "name", "when", "notify", "tags", "loop", "with_items", "loop_control", "register",
+        "become", "become_user", "ignore_errors", "listen", "vars", "args",
+    ]
+    /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
+    static let unsupportedTaskKeywords: Set<String> = [
+        "block", "rescue", "always", "include_tasks", "import_tasks", "include_role", "import_role",
+        "include", "include_vars", "delegate_to", "run_once", "changed_when", "failed_when",
+        "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
+        "environment", "no_log", "check_mode", "diff", "local_action", "set_fact",
+    ]
+    static let unsupportedPlayKeywords: Set<String> = [
+        "roles", "serial", "strategy", "max_fail_percentage", "environment",
+        "vars_prompt", "connection", "remote_user", "order", "tags", "collections",
+    ]
+    /// Modules whose string argument is a command line (`command: ls -l`), not `key=value` pairs.
+    public static let freeFormModules: Set<String> = ["command", "shell", "raw", "script"]
+    /// Parameters a free-form command line may carry as `key=value` words.
+    static let freeFormParameters: Set<String> = ["creates", "removes", "chdir", "executable", "stdin", "warn"]
+
+    /// Loads the playbook at `path`, following `import_playbook`.
+    public static func load(path: String, modules: ModuleVocabulary) throws -> Playbook {
+        var loader = Loader(modules: modules)
+        let plays = try loader.loadFile(path, importedFrom: nil)
+        return Playbook(file: path, plays: plays)
+    }
+
+    /// Loads a playbook from text (tests, stdin). Relative imports resolve against `baseDirectory`.
+    public static func load(text: String, file: String, baseDirectory: String? = nil,
+                            modules: ModuleVocabulary) throws -> Playbook {
+        var loader = Loader(modules: modules)
+        let root = try YAMLDocument.loadValue(text: text, file: file)
+        let base = baseDirectory ?? (file as NSString).deletingLastPathComponent
+        loader.stack = [standardized(file, base: FileManager.default.currentDirectoryPath)]
+        let plays = try loader.plays(root, file: file, baseDirectory: base)
+        return Playbook(file: file, plays: plays)
+    }
+
+    static func standardized(_ path: String, base: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+        return URL(fileURLWithPath: absolute).standardizedFileURL.path
+    }
+
+    // MARK: -
+
+    struct Loader {
+        var modules: ModuleVocabulary
+        /// Files being loaded, outermost first, for the import cycle check.
+        var stack: [String] = []
+
+        init(modules: ModuleVocabulary) { self.modules = modules }
+
+        mutating func loadFile(_ path: String, importedFrom: SourceLocation?) throws -> [Play] {
+            let absolute = PlaybookLoader.standardized(path, base: FileManager.default.currentDirectoryPath)
+            if let index = stack.firstIndex(of: absolute) {
+                let chain = (stack[index...] + [absolute]).map { ($0 as NSString).lastPathComponent }
+                throw InputError("import_playbook cycle: \(chain.joined(separator: " -> "))", at: importedFrom,
+                                 hint: "a playbook cannot import itself, directly or through others")
+            }
+            if importedFrom == nil, !FileManager.default.fileExists(atPath: path) {
+                throw InputError("playbook \(path) not found",
+                                 hint: "paths are relative to the current directory; `provision run` takes one with -p (default playbooks/site.yml)")
+            }
+            let root: LocatedValue
+            do {
+                root = try YAMLDocument.loadValue(path: path)
+            } catch var error as InputError where error.location == nil {
+                error.location = importedFrom
+                throw error
+            }
+            stack.append(absolute)
+            defer { stack.removeLast() }
+            return try plays(root, file: path, baseDirectory: (path as NSString).deletingLastPathComponent)
+        }
+
+        mutating func plays(_ root: LocatedValue, file: String, baseDirectory: String) throws -> [Play] {
+            if root.isNull { return [] }
+            guard let items = root.items else {
+                throw InputError("a playbook must be a list of plays", at: root.location,
+                                 hint: "start each play with '- hosts: …'")
+            }
+            var plays: [Play] = []
+            for item in items {
+                if let target = item.entry("import_playbook") {
+                    for e in item.entries ?? [] where e.key != "import_playbook" && e.key != "name" {
+                        throw InputError("unexpected key '\(e.key)' next to import_playbook", at: e.keyLocation,
+                                         hint: "an import_playbook entry takes only a file name (and a name)")
+                    }
+                    guard case .scalar(.string(let relative)) = target.value.content, !relative.isEmpty else {
+                        throw InputError("import_playbook must be a file name", at: target.value.location)
+                    }
+                    let path = relative.hasPrefix("/") ? relative : (baseDirectory as NSString).appendingPathComponent(relative)
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        throw InputError("import_playbook: file not found: '\(relative)'", at: target.value.location,
+                                         hint: "paths are relative to the importing playbook's directory")
+                    }
+                    plays += try loadFile(path, importedFrom: target.value.location)
+                } else {
+                    plays.append(try play(item, baseDirectory: baseDirectory))
+                }
+            }
+            return plays
+        }
+
+        func play(_ node: LocatedValue, baseDirectory: String) throws -> Play {
+            guard let entries = node.entries, let hostsNode = node["hosts"] else {
+                throw InputError("a play must be a mapping with `hosts`", at: node.location,
+                                 hint: "e.g. '- hosts: web' followed by 'tasks:'")
+            }
+            for e in entries where !PlaybookLoader.playKeywords.contains(e.key) {
+                if PlaybookLoader.unsupportedPlayKeywords.contains(e.key) {
+                    throw InputError("play keyword '\(e.key)' is not supported yet", at: e.keyLocation)
+                }
+                throw InputError("unknown play keyword '\(e.key)'", at: e.keyLocation,
+                                 hint: Suggestions.hint(for: e.key, in: PlaybookLoader.playKeywords)
+                                     ?? "play keywords: \(PlaybookLoader.playKeywords.joined(separator: ", "))")
+            }
+            let hosts: String
+            switch hostsNode.value {
+            case .string(let s) where !s.trimmingCharacters(in: .whitespaces).isEmpty: hosts = s
+            case .list(let l) where !l.isEmpty && l.allSatisfy({ $0.stringValue != nil }):
+                hosts = l.map(\.text).joined(separator: ",")
+            default:
+                throw InputError("hosts must be a host pattern such as 'all' or 'web'", at: hostsNode.location)
+            }
+            var play = Play(hosts: hosts, baseDirectory: baseDirectory, location: node.location)
+            if let name = node["name"] { play.name = try string(name, "name") }
+            if let vars = node["vars"] {
+                (play.vars, play.varLocations) = try variables(vars, what: "play vars")
+            }
+            if let files = node.entry("vars_files") {
+                play.varsFiles = try stringList(files.value, "vars_files")
+                play.varsFilesLocation = files.keyLocation
+            }
+            if let b = node["become"] { play.become = try bool(b, "become") }
+            if let u = node["become_user"] { play.becomeUser = try string(u, "become_user") }
+            if let g = node["gather_facts"] { play.gatherFacts = try bool(g, "gather_facts") }
+            if let f = node["any_errors_fatal"] { play.anyErrorsFatal = try bool(f, "any_errors_fatal") }
+            for key in ["pre_tasks", "tasks", "post_tasks"] {
+                if let list = node[key] { play.tasks += try tasks(list, key: key, handlers: false) }
+            }
+            if let list = node["handlers"] { play.handlers = try tasks(list, key: "handlers", handlers: true) }
+            return play
+        }
+
+        func tasks(_ node: LocatedValue, key: String, handlers: Bool) throws -> [PlaybookTask] {
+            if node.isNull { return [] }
+            guard let items = node.items else {
+                throw InputError("\(key) must be a list", at: node.location,
+                                 hint: "write each task as an item starting with '- '")
+            }
+            return try items.map { try task($0, handlers: handlers) }
+        }
+
+        var moduleNames: [String] { modules.allNames }
+
+        func spec(named name: String) -> ModuleVocabulary.Entry? { modules.entry(named: name) }
+
+        func task(_ node: LocatedValue, handlers: Bool) throws -> PlaybookTask {
+            guard let entries = node.entries else {
+                throw InputError("a task must be a mapping with a module, e.g. '- name: …' then 'copy: …'",
+                                 at: node.location)
+            }
+            var moduleEntry: LocatedValue.Entry?
+            for e in entries where !PlaybookLoader.taskKeywords.contains(e.key) {
+                if PlaybookLoader.unsupportedTaskKeywords.contains(e.key) {
+                    throw InputError("'\(e.key)' is not supported yet", at: e.keyLocation)
+                }
+                guard spec(named: e.key) != nil else {
+                    throw InputError("unknown module or keyword '\(e.key)'", at: e.keyLocation,
+                                     hint: Suggestions.hint(for: ModuleVocabulary.canonicalName(e.key),
+                                                            in: moduleNames + PlaybookLoader.taskKeywords))
+                }
+                if let first = moduleEntry {
+                    throw InputError("a task has exactly one module; this one has '\(first.key)' and '\(e.key)'",
+                                     at: e.keyLocation, hint: "split it into two tasks")
+                }
+                moduleEntry = e
+            }
+            guard let moduleEntry else {
+                throw InputError("task has no module", at: node.location,
+                                 hint: "add one module such as 'command', 'copy' or 'template'")
+            }
+            let module = ModuleVocabulary.canonicalName(moduleEntry.key)
+            var task = PlaybookTask(module: module, location: node.location)
+            for e in entries { task.keywordLocations[e.key] = e.keyLocation }
+            (task.arguments, task.argumentLocations) = try arguments(moduleEntry, module: module)
+            if let extra = node["args"] {
+                guard let argEntries = extra.entries else {
+                    throw InputError("args must be a mapping", at: extra.location)
+                }
+                for e in argEntries where task.arguments[e.key] == nil {
+                    task.arguments[e.key] = e.value.value
+                    task.argumentLocations[e.key] = e.keyLocation
+                }
+            }
+            if let name = node["name"] { task.name = try string(name, "name") }
+            if let when = node["when"] { task.when = try conditions(when) }
+            if let n = node["notify"] { task.notify = try stringList(n, "notify") }
+            if let l = node["listen"] { task.listen = try stringList(l, "listen") }
+            if let t = node["tags"] {
+                task.tags = try stringList(t, "tags").flatMap { $0.split(separator: ",") }
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            let loop = node.entry("loop"), withItems = node.entry("with_items")
+            if loop != nil, let withItems {
+                throw InputError("a task may have 'loop' or 'with_items', not both", at: withItems.keyLocation)
+            }
+            if let l = loop ?? withItems {
+                switch l.value.content {
+                case .list:
+                    var items = l.value.value.listValue ?? []
+                    if l.key == "with_items" {  // with_items flattens one level
+                        items = items.flatMap { $0.listValue ?? [$0] }
+                    }
+                    task.loop = .list(items)
+                case .scalar(.string(let s)):
+                    task.loop = .string(s)
+                default:
+                    throw InputError("\(l.key) must be a list or a template that gives a list, not a \(l.value.kindName)",
+                                     at: l.value.location)
+                }
+            }
+            if let control = node["loop_control"] {
+                guard let entries = control.entries else {
+                    throw InputError("loop_control must be a mapping", at: control.location)
+                }
+                for e in entries {
+                    switch e.key {
+                    case "loop_var": task.loopVariable = try identifier(e.value, "loop_var")
+                    case "label": break  // display only
+                    default:
+                        throw InputError("unknown loop_control key '\(e.key)'", at: e.keyLocation,
+                                         hint: Suggestions.hint(for: e.key, in: ["loop_var", "label"]) ?? "supported: loop_var, label")
+                    }
+                }
+            }
+            if let r = node["register"] { task.register = try identifier(r, "register") }
+            if let b = node["become"] { task.become = try bool(b, "become") }
+            if let u = node["become_user"] { task.becomeUser = try string(u, "become_user") }
+            if let i = node["ignore_errors"] { task.ignoreErrors = try bool(i, "ignore_errors") }
+            if let v = node["vars"] { task.vars = try variables(v, what: "task vars").0 }
+            if !handlers, task.listen.count > 0, let at = task.keywordLocations["listen"] {
+                throw InputError("'listen' is only for handlers", at: at)
+            }
+            return task
+        }
+
+        func arguments(_ entry: LocatedValue.Entry, module: String) throws -> ([String: Value], [String: SourceLocation]) {
+            let node = entry.value
+            var values: [String: Value] = [:]
+            var locations: [String: SourceLocation] = [:]
+            switch node.content {
+            case .scalar(.null):
+                break
+            case .dict(let entries):
+                for e in entries {
+                    values[e.key] = e.value.value
+                    locations[e.key] = e.keyLocation
+                }
+            case .scalar(let scalar) where scalar.stringValue != nil:
+                let text = scalar.text
+                let tokens: [ArgumentSplitter.Token]
+                do {
+                    tokens = try ArgumentSplitter.tokens(text)
+                } catch let error as ArgumentSplitter.SplitError {
+                    throw InputError("\(module): cannot split arguments: \(error.message)", at: node.location)
+                }
+                func tokenLocation(_ token: ArgumentSplitter.Token) -> SourceLocation {
+                    var l = node.location
+                    l.column += text.distance(from: text.startIndex, to: token.range.lowerBound)
+                    return l
+                }
+                if PlaybookLoader.freeFormModules.contains(module) {
+                    var known = PlaybookLoader.freeFormParameters
+                    if let spec = spec(named: module) {
+                        known.formUnion(spec.parameters)
+                    }
+                    known.subtract(["cmd", "free_form", "argv"])
+                    var command = text
+                    for token in tokens.reversed() {
+                        guard let (key, value) = ArgumentSplitter.keyValue(token.text), known.contains(key) else { continue }
+                        values[key] = .string(value)
+                        locations[key] = tokenLocation(token)
+                        command.removeSubrange(token.range)
+                    }
+                    let cmd = command.trimmingCharacters(in: .whitespaces)
+                    if !cmd.isEmpty {
+                        values["cmd"] = .string(cmd)
+                        locations["cmd"] = node.location
+                    }
+                } else {
+                    for token in tokens {
+                        guard let (key, value) = ArgumentSplitter.keyValue(token.text) else {
+                            throw InputError("\(module): expected key=value, got '\(token.text)'", at: node.location,
+                                             hint: "write the arguments as a mapping, or as key=value pairs")
+                        }
+                        values[key] = .string(value)
+                        locations[key] = tokenLocation(token)
+                    }
+                }
+            case .list, .scalar:
+                throw InputError("arguments of '\(entry.key)' must be a mapping or key=value pairs, not a \(node.kindName)",
+                                 at: node.location)
+            }
+            return (values, locations)
+        }
+
+        // MARK: keyword values
+
+        func string(_ node: LocatedValue, _ what: String) throws -> String {
+            guard case .scalar(let v) = node.content, v != .null, let s = v.stringValue else {
+                throw InputError("\(what) must be a string, not a \(node.kindName)", at: node.location)
+            }
+            return s
+        }
+
+        func identifier(_ node: LocatedValue, _ what: String) throws -> String {
+            let s = try string(node, what)
+            guard let first = s.first, first.isLetter || first == "_",
+                  s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+            else {
+                throw InputError("\(what) must be a variable name (letters, digits, _), not '\(s)'", at: node.location)
+            }
+            return s
+        }
+
+        func bool(_ node: LocatedValue, _ what: String) throws -> Bool {
+            switch node.content {
+            case .scalar(.bool(let b)): return b
+            case .scalar(.string(let s)):
+                if let b = YAMLDocument.plainBool(s.trimmingCharacters(in: .whitespaces)) { return b }
+            case .scalar(.int(let i)) where i == 0 || i == 1: return i == 1
+            default: break
+            }
+            throw InputError("\(what) must be a boolean (yes/no), not '\(node.value.text)'", at: node.location)
+        }
+
+        func stringList(_ node: LocatedValue, _ what: String) throws -> [String] {
+            switch node.content {
+            case .scalar(.null): return []
+            case .scalar(let v) where v.stringValue != nil: return [v.text]
+            case .list(let items):
+                return try items.map { item in
+                    guard case .scalar(let v) = item.content, v != .null, v.stringValue != nil else {
+                        throw InputError("\(what) must be a list of strings, found a \(item.kindName)", at: item.location)
+                    }
+                    return v.text
+                }
+            default:
+                throw InputError("\(what) must be a string or a list of strings, not a \(node.kindName)", at: node.location)
+            }
+        }
+
+        func conditions(_ node: LocatedValue) throws -> [String] {
+            func one(_ item: LocatedValue) throws -> String {
+                switch item.content {
+                case .scalar(.bool(let b)): return b ? "True" : "False"
+                case .scalar(.string(let s)) where !s.trimmingCharacters(in: .whitespaces).isEmpty: return s
+                case .scalar(.int(let i)): return String(i)
+                default:
+                    throw InputError("when must be an expression or a list of expressions, not a \(item.kindName)",
+                                     at: item.location)
+                }
+            }
+            if let items = node.items { return try items.map(one) }
+            return [try one(node)]
+        }
+
+        func variables(_ node: LocatedValue, what: String) throws -> ([String: Value], [String: SourceLocation]) {
+            if node.isNull { return ([:], [:]) }
+            guard let entries = node.entries else {
+                throw InputError("\(what) must be a mapping of names to values, not a \(node.kindName)", at: node.location)
+            }
+            var values: [String: Value] = [:]
+            var locations: [String: SourceLocation] = [:]
+            for e in entries {
+                guard let first = e.key.first, first.isLetter || first == "_",
+                      e.key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+                else {
+                    throw InputError("invalid variable name '\(e.key)'", at: e.keyLocation,
+                                     hint: "variable names use letters, digits and _, and do not start with a digit")
+                }
+                values[e.key] = e.value.value
+                locations[e.key] = e.value.location
+            }
+            return (values, locations)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import ProvisionCore
+
+/// Runs on the controller itself (pull mode on an instance, and `hosts: localhost`).
+/// Same contract as an SSH connection: `sh -c`, `sudo -n` for become, atomic puts.
+public final class LocalConnection: Connection, @unchecked Sendable {
+    // Immutable after init; Process handles its own threading.
+    public let hostName: String
+
+    public init(hostName: String = "localhost") {
+        self.hostName = hostName
+    }
+
+    public func run(
+        _ command: String, stdin: Data, become: Bool, timeout: TimeInterval?,
+        onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
+    ) throws -> CommandResult {
+        let privileged = become && getuid() != 0
+        do {
+            return try ProcessRunner.run(privileged ? "/usr/bin/sudo" : "/bin/sh",
+                                         privileged ? ["-n", "--", "/bin/sh", "-c", command] : ["-c", command],
+                                         input: .data(stdin), timeout: timeout, onOutput: onOutput)
+        } catch is ProcessRunner.TimedOut {
+            throw ConnectionError.timeout(host: hostName, port: 0, seconds: timeout ?? 0)
+        }
+    }
+
+    public func put(_ data: Data, to path: String, attributes: FileAttributes, become: Bool) throws {
+        let script = SafeFileWrite.script(path: path, attributes: attributes, source: .stdin)
+        let result = try run(script, stdin: data, become: become, timeout: nil, onOutput: nil)
+        guard result.succeeded else {
+            throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    public func put(file localPath: String, to path: String, attributes: FileAttributes, become: Bool) throws {
+        let script = SafeFileWrite.script(path: path, attributes: attributes, source: .file(localPath))
+        let result = try run(script, stdin: Data(), become: become, timeout: nil, onOutput: nil)
+        guard result.succeeded else {
+            throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    public func openTunnel(toHost host: String, port: Int) throws -> any Tunnel {
+        throw ConnectionError.protocolError(host: hostName, message: "a local connection has no tunnels; connect to \(host):\(port) directly")
+    }
+
+    public func close() {}
+}

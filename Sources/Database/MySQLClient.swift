@@ -56,10 +56,14 @@ public struct MySQLTLSOptions: Sendable, Equatable {
     public var caFile: String?
     /// Refuse to talk to a server without TLS.
     public var required: Bool
+    /// Check the server's certificate (chain to `caFile` or the system's CAs, and its name).
+    /// Without: TLS against eavesdroppers only (`db_tls: required`, MySQL's `--ssl-mode=REQUIRED`).
+    public var verify: Bool
 
-    public init(caFile: String? = nil, required: Bool = true) {
+    public init(caFile: String? = nil, required: Bool = true, verify: Bool = true) {
         self.caFile = caFile
         self.required = required
+        self.verify = verify
     }
 }
 
@@ -198,8 +202,8 @@ public final class MySQLClient: @unchecked Sendable {
     deinit { close() }
 
     private static func configureAndConnect(_ handle: UnsafeMutablePointer<MYSQL>, _ options: MySQLConnectOptions) throws -> String? {
-        var connectTimeout = UInt32(max(1, options.connectTimeout))
-        var readTimeout = UInt32(max(1, options.readTimeout))
+        var connectTimeout = NumberRules.clampedUInt32(max(1, options.connectTimeout))
+        var readTimeout = NumberRules.clampedUInt32(max(1, options.readTimeout))
         var protocolTCP = UInt32(MYSQL_PROTOCOL_TCP.rawValue)
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &connectTimeout)
         mysql_options(handle, MYSQL_OPT_READ_TIMEOUT, &readTimeout)
@@ -208,7 +212,13 @@ public final class MySQLClient: @unchecked Sendable {
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
 
         let tunneled = options.host != options.serverName
-        if let tls = options.tls {
+        if let tls = options.tls, !tls.verify {
+            // Encrypted, not authenticated: no CA, no name check; TLS still enforced.
+            var enforce: my_bool = tls.required ? 1 : 0
+            mysql_options(handle, MYSQL_OPT_SSL_ENFORCE, &enforce)
+            var verifyName: my_bool = 0
+            mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verifyName)
+        } else if let tls = options.tls {
             // With a CA set, Connector/C verifies the chain during the handshake
             // (SSL_VERIFY_PEER). Without one, use the system's CA directory.
             if let ca = tls.caFile {
@@ -243,7 +253,7 @@ public final class MySQLClient: @unchecked Sendable {
                 if tls.required {
                     throw DatabaseError("\(options.endpointDescription): TLS is required but the server did not use it")
                 }
-            } else {
+            } else if tls.verify {
                 let verify = provision_mysql_tls_verify_result(handle)
                 guard verify == 0 else {
                     throw DatabaseError(code: UInt32(CR_SSL_CONNECTION_ERROR),
@@ -266,7 +276,7 @@ public final class MySQLClient: @unchecked Sendable {
         case ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
             var message = "\(endpoint): access denied for user '\(options.user)': \(text)"
             if options.tls == nil {
-                message += "; if the server requires TLS (require_secure_transport), set ca_cert/require_tls"
+                message += "; if the server requires TLS (require_secure_transport), do not set db_tls: disabled (tls: disabled)"
             }
             return DatabaseError(code: code, message)
         case CR_CONN_HOST_ERROR, CR_CONNECTION_ERROR, CR_SERVER_LOST, CR_SERVER_GONE_ERROR, CR_UNKNOWN_HOST,
@@ -295,22 +305,7 @@ public final class MySQLClient: @unchecked Sendable {
     }
 
     /// What `mysql_real_escape_string` makes of a value (for redaction only, no connection needed).
-    private static func escapeForDisplay(_ s: String) -> String {
-        var out = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\0": out += "\\0"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            case "\"": out += "\\\""
-            case "\u{1A}": out += "\\Z"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    static func escapeForDisplay(_ s: String) -> String { TextEscaping.sqlString(s) }
 
     // MARK: - Statements
 

@@ -19,9 +19,12 @@ public struct MySQLLogin: Sendable {
     public var caCert: String?
     public var requireTLS: Bool
     public var connectTimeout: Int
+    /// `tls:` (the playbook's `db_tls`): nil means the default, see `effectiveTLSMode`.
+    public var tlsMode: MySQLTLSMode?
 
     public init(host: String, port: Int = 3306, user: String, password: Secret, via: String? = nil,
-                caCert: String? = nil, requireTLS: Bool = false, connectTimeout: Int = 10) {
+                caCert: String? = nil, requireTLS: Bool = false, connectTimeout: Int = 10, tlsMode: MySQLTLSMode? = nil) {
+        self.tlsMode = tlsMode
         self.host = host
         self.port = port
         self.user = user
@@ -32,11 +35,24 @@ public struct MySQLLogin: Sendable {
         self.connectTimeout = connectTimeout
     }
 
-    /// TLS as asked: a CA always means TLS required and verified; `require_tls` alone
-    /// verifies against the system's CAs.
+    /// The mode in force: `tls:` when given (a CA makes `required` verify); else `verify`
+    /// with a CA or `require_tls`, else `required` (RDS always offers TLS).
+    public var effectiveTLSMode: MySQLTLSMode {
+        switch tlsMode {
+        case .disabled?: return .disabled
+        case .verify?: return .verify
+        case .required?, nil: return caCert != nil || requireTLS ? .verify : .required
+        }
+    }
+
+    /// TLS as asked: `required` encrypts without checking the certificate; `verify` checks
+    /// it against the CA (`ca_cert`) or the system's CAs, and the server's name.
     public var tls: MySQLTLSOptions? {
-        if caCert == nil && !requireTLS { return nil }
-        return MySQLTLSOptions(caFile: caCert, required: true)
+        switch effectiveTLSMode {
+        case .disabled: return nil
+        case .required: return MySQLTLSOptions(caFile: nil, required: true, verify: false)
+        case .verify: return MySQLTLSOptions(caFile: caCert, required: true, verify: true)
+        }
     }
 
     /// How the controller reaches the server.
@@ -44,7 +60,6 @@ public struct MySQLLogin: Sendable {
         case direct
         case tunnel(via: String)
     }
-
 }
 
 /// An open route to the server and the admin connection. Through a tunnel, every login
@@ -172,4 +187,14 @@ package enum NativePassword {
         _ = provision_sha1(first, first.count, &second)
         return "*" + second.map { String(format: "%02X", $0) }.joined()
     }
+}
+
+/// TLS to the database (`tls:` of mysql_db/mysql_user; the playbook's `db_tls`).
+public enum MySQLTLSMode: String, Sendable, CaseIterable {
+    /// TLS enforced, certificate not checked (protects against eavesdroppers): the default.
+    case required
+    /// TLS enforced, certificate checked against `ca_cert` (or the system's CAs) and the name.
+    case verify
+    /// No TLS (a warning says so).
+    case disabled
 }

@@ -23,6 +23,8 @@ final class HostPlayRunner: @unchecked Sendable {
     /// Variable layers below and above facts, in Ansible's order of precedence.
     var playDefaults: [String: Value] { shared.defaults }
     var playVariables: [String: Value] { shared.variables }  // play vars, then vars_files
+    /// Names among `inventoryVariables` that are cloud data (never templated).
+    var inventoryDataNames: Set<String> = []
 
     private var connection: (any Connection)!
     private var facts: Facts!
@@ -44,6 +46,8 @@ final class HostPlayRunner: @unchecked Sendable {
     var playName: String { play.name ?? play.hosts }
 
     func run() {
+        // Secrets by name from every layer (SecretNames), before anything can print them.
+        for layer in [inventoryVariables, playDefaults, playVariables] { redactor.register(variables: layer) }
         do {
             connection = try pool.connection(for: host)
             facts = try pool.facts(for: host) { try FactsGatherer.gather(on: connection) }
@@ -139,6 +143,7 @@ final class HostPlayRunner: @unchecked Sendable {
         var layers = HostVariableLayers()
         layers.playbookDefaults = playDefaults
         layers.inventory = inventoryVariables
+        layers.inventoryData = inventoryDataNames
         layers.facts = facts.variables
         layers.play = playVariables
         layers.registered = registered
@@ -152,7 +157,7 @@ final class HostPlayRunner: @unchecked Sendable {
             throw InputError("unknown module '\(task.module)'", at: task.location)
         }
         var taskScope = scope
-        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task) }
+        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task); redactor.register(variables: task.vars) }
         var items: [Value?] = [nil]
         if let loop = task.loop {
             let rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: task.location)
@@ -176,7 +181,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 let rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
                 // `default(omit)`: the parameter is left out, as in Ansible.
                 if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
-                redactor.register(rendered)
+                redactor.register(variables: [key: rendered])
                 values[key] = rendered
             }
             let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)

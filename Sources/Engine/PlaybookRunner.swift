@@ -49,8 +49,13 @@ public final class PlaybookRunner: @unchecked Sendable {
         let playHosts = try plannedHosts(targets: targets)
         let varsFiles = try playbook.plays.map { try $0.varsFileValues() }
         let defaults = try playbook.plays.map { try Self.loadDefaults($0) }
-        for value in options.extraVariables.values { redactor.register(value) }
-        for value in options.secretVariables.values { redactor.register(value) }
+        redactor.register(variables: options.extraVariables)
+        redactor.register(variables: options.secretVariables)
+        for (index, play) in playbook.plays.enumerated() {
+            redactor.register(variables: play.vars)
+            redactor.register(variables: varsFiles[index])
+            redactor.register(variables: defaults[index])
+        }
 
         let services = RunServices(options: options, pool: pool, reporter: reporter, redactor: redactor)
         var recaps: [String: HostRecap] = [:]
@@ -66,7 +71,9 @@ public final class PlaybookRunner: @unchecked Sendable {
             for batch in options.serial?.batches(of: hosts) ?? [hosts] where !Interruption.shared.requested {
                 let state = PlayState(hosts: batch, play: play, index: index, defaults: defaults[index], variables: playVars)
                 let runners = batch.map { host in
-                    HostPlayRunner(host: host, inventoryVariables: inventory.variables(for: host), shared: state, services: services)
+                    let runner = HostPlayRunner(host: host, inventoryVariables: inventory.variables(for: host), shared: state, services: services)
+                    runner.inventoryDataNames = inventory.dataNames(for: host)
+                    return runner
                 }
                 Self.runInParallel(runners.map { r in { r.run() } }, limit: options.forks ?? runners.count)
                 for r in runners {

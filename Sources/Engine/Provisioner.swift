@@ -91,7 +91,7 @@ public final class Provisioner: @unchecked Sendable {
         let runner = PlaybookRunner(playbook: playbook, inventory: inventory, options: options, pool: pool,
                                     reporter: reporter, redactor: redactor)
         let planned = try runner.plannedHosts(targets: targets)
-        for host in inventory.hosts { for value in inventory.variables(for: host.name).values { redactor.register(value) } }
+        for host in inventory.hosts { redactor.register(variables: inventory.variables(for: host.name)) }
         guard let rollout else { return try runner.run(targets: targets) }
 
         let started = Date()

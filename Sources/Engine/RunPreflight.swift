@@ -55,6 +55,7 @@ public enum RunPreflight {
                 var layers = HostVariableLayers()
                 layers.playbookDefaults = staticOnly(index < defaults.count ? defaults[index] : [:])
                 layers.inventory = staticOnly(inventory.variables(for: host))
+                layers.inventoryData = inventory.dataNames(for: host)
                 layers.play = staticOnly(playVars)
                 layers.secrets = secretVariables
                 layers.extra = extraVariables

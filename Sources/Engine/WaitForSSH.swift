@@ -17,7 +17,8 @@ public struct WaitForSSH: Sendable {
         guard let error = error as? ConnectionError else { return false }
         switch error {
         case .refused, .timeout, .protocolError, .disconnected, .nameResolution: return true
-        case .authenticationFailed, .hostKeyUnknown, .hostKeyChanged, .sudoNeedsPassword, .keyUnreadable, .stillUnreachable:
+        case .authenticationFailed, .hostKeyUnknown, .hostKeyChanged, .hostKeyRevoked, .hostCertificateUnsupported,
+             .sudoNeedsPassword, .keyUnreadable, .stillUnreachable:
             return false
         }
     }

@@ -81,7 +81,9 @@ public struct EC2InventorySource: Sendable {
         let names = Self.hostNames(running)
         for instance in running {
             guard let address = usePrivateAddress ? instance.privateIP : instance.publicIP ?? instance.privateIP else { continue }
-            let host = InventoryHost(name: names[instance.id]!, address: address, user: user, variables: variables(instance, address: address))
+            var host = InventoryHost(name: names[instance.id]!, address: address, user: user, variables: variables(instance, address: address))
+            // Tags are written by whoever may tag instances: data, never templates.
+            host.dataNames = Set(host.variables.keys)
             inventory.add(host, toGroup: group)
             for name in Self.groups(instance) { inventory.add(host, toGroup: name) }
         }

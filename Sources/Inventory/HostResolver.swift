@@ -1,4 +1,5 @@
 import Foundation
+import ProvisionCore
 
 /// Everything needed to reach one host, after inventory and ssh_config are combined.
 public struct ResolvedHost: Sendable, Equatable {
@@ -40,7 +41,8 @@ public struct HostResolver: Sendable {
         func expand(_ path: String) -> String { NSString(string: path).expandingTildeInPath }
         var identities = fromConfig.identityFiles
         if let key = host.identityFile ?? vars["ansible_ssh_private_key_file"]?.stringValue { identities.insert(expand(key), at: 0) }
-        let port = host.port ?? vars["ansible_port"].flatMap { Int($0.text) } ?? fromConfig.port ?? 22
+        // Checked where loaded (inventory, ssh config); out of range here (-e, the API) means the default.
+        let port = host.port ?? vars["ansible_port"].flatMap { Int($0.text) }.flatMap { NumberRules.port.range.contains($0) ? $0 : nil } ?? fromConfig.port ?? 22
         return ResolvedHost(
             name: name,
             address: host.address ?? fromConfig.hostName ?? name,

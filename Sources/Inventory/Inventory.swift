@@ -10,6 +10,9 @@ public struct InventoryHost: Sendable, Equatable {
     public var identityFile: String?
     /// Host-level variables (connection keys included, as Ansible keeps them).
     public var variables: [String: Value]
+    /// Variables that are data from outside (the cloud API's tags and addresses): never read
+    /// as templates, so whoever can tag an instance cannot make the tool expand `{{ … }}`.
+    public var dataNames: Set<String> = []
 
     public init(name: String, address: String? = nil, port: Int? = nil, user: String? = nil,
                 identityFile: String? = nil, variables: [String: Value] = [:]) {
@@ -70,6 +73,7 @@ public struct Inventory: Sendable {
             merged.user = host.user ?? merged.user
             merged.identityFile = host.identityFile ?? merged.identityFile
             merged.variables.merge(host.variables) { $1 }
+            merged.dataNames.formUnion(host.dataNames)
             hosts[i] = merged
         } else {
             hosts.append(host)
@@ -144,6 +148,9 @@ public struct Inventory: Sendable {
     }
 
     /// Inventory variables for `host`: group variables by depth, then the host's own.
+    /// The names among `variables(for:)` that are data, never templates (`InventoryHost.dataNames`).
+    public func dataNames(for host: String) -> Set<String> { self.host(named: host)?.dataNames ?? [] }
+
     public func variables(for host: String) -> [String: Value] {
         var vars: [String: Value] = [:]
         for group in groups(of: host) { vars.merge(groups[group]?.variables ?? [:]) { $1 } }

@@ -55,6 +55,7 @@ public enum InventoryLoader {
         }
         if let vars = node["vars"], !vars.isNull {
             guard case .dict(let v) = vars.value else { throw InputError("vars of group '\(name)' must be a mapping", at: vars.location) }
+            for key in portKeys { if let p = v[key]?.stringValue { _ = try NumberRules.parse(p, key, NumberRules.port, source: "inventory group '\(name)'", at: vars.location) } }
             inventory.setVariables(v, forGroup: name)
         }
         if let hosts = node["hosts"], !hosts.isNull {

@@ -58,11 +58,18 @@ public struct SSHConfig: Sendable {
                 // Match blocks need evaluation we don't do; never apply them.
                 blocks.append(Block(patterns: [], options: [], line: index + 1))
             default:
+                // The numbers we use are checked here, as ssh checks them, with the file and line.
+                if let rule = numericKeywords[key.lowercased()] {
+                    _ = try NumberRules.parse(unquote(value), key, rule, source: "ssh config",
+                                              at: file.map { SourceLocation(file: $0, line: index + 1) })
+                }
                 blocks[blocks.count - 1].options.append((key.lowercased(), unquote(value)))
             }
         }
         return SSHConfig(file: file, blocks: blocks)
     }
+
+    static let numericKeywords: [String: NumberRules.Rule] = ["port": NumberRules.port, "connecttimeout": NumberRules.seconds]
 
     static func splitKeyword(_ line: String) -> (String, String) {
         if let eq = line.firstIndex(where: { $0 == "=" || $0 == " " || $0 == "\t" }) {

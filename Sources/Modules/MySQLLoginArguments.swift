@@ -16,6 +16,7 @@ extension MySQLLogin {
         ParameterSpec("ca_cert", aliases: ["ssl_ca"]),
         ParameterSpec("require_tls", .bool),
         ParameterSpec("connect_timeout", .int),
+        ParameterSpec("tls", choices: MySQLTLSMode.allCases.map(\.rawValue)),
     ]
 
     public init(_ args: ModuleArguments) throws {
@@ -27,10 +28,18 @@ extension MySQLLogin {
         let via = try args.string("via").flatMap { $0.isEmpty ? nil : $0 }
         let caCert = try args.string("ca_cert").flatMap { $0.isEmpty ? nil : $0 }
         let requireTLS = try args.bool("require_tls", default: false)
+        let tlsMode = try args.string("tls").flatMap { $0.isEmpty ? nil : $0 }.map {
+            guard let mode = MySQLTLSMode(rawValue: $0) else {
+                throw args.error("tls", "must be one of \(MySQLTLSMode.allCases.map(\.rawValue).joined(separator: ", ")), not '\($0)'")
+            }
+            return mode
+        }
         let connectTimeout = try args.int("connect_timeout") ?? 10
-        guard connectTimeout > 0 else { throw args.error("connect_timeout", "must be a positive number of seconds") }
+        guard NumberRules.seconds.range.contains(connectTimeout) else {
+            throw args.error("connect_timeout", "\(connectTimeout) is out of range (\(NumberRules.seconds.range.lowerBound) to \(NumberRules.seconds.range.upperBound) seconds)")
+        }
         self.init(host: host, port: port, user: user, password: password, via: via,
-                  caCert: caCert, requireTLS: requireTLS, connectTimeout: connectTimeout)
+                  caCert: caCert, requireTLS: requireTLS, connectTimeout: connectTimeout, tlsMode: tlsMode)
     }
 
     /// `via` when given; else a direct TCP connect with a short timeout, and when that fails
@@ -60,6 +69,9 @@ extension MySQLLogin {
 
     /// Opens the route and connects as the admin (or as `asUser` with `asPassword`).
     public func open(_ context: TaskContext) throws -> MySQLSession {
+        if effectiveTLSMode == .disabled {
+            context.warn("db_tls: disabled: the connection to MySQL at \(host):\(port) is not encrypted, so passwords (CREATE USER … IDENTIFIED BY) cross the network in clear")
+        }
         let route = try route(context)
         var opener: (@Sendable () throws -> any Tunnel)? = nil
         var viaName: String? = nil

@@ -8,6 +8,8 @@ public struct HostVariableLayers: Sendable {
     /// `group_vars/all.yml` beside the playbook: below every inventory variable.
     public var playbookDefaults: [String: Value] = [:]
     public var inventory: [String: Value] = [:]
+    /// Names among `inventory` that are data from the cloud API: never templated.
+    public var inventoryData: Set<String> = []
     public var facts: [String: Value] = [:]
     /// Play `vars`, then `vars_files`.
     public var play: [String: Value] = [:]
@@ -22,7 +24,8 @@ public struct HostVariableLayers: Sendable {
     public var scope: VariableScope {
         var scope = VariableScope()
         scope.add(playbookDefaults, at: .playbookDefaults)
-        scope.add(inventory, at: .host)
+        scope.add(inventory.filter { !inventoryData.contains($0.key) }, at: .host)
+        scope.add(inventory.filter { inventoryData.contains($0.key) }, at: .host, templated: false)
         scope.add(facts, at: .facts)
         scope.add(play, at: .play)
         scope.add(registered, at: .registered)

@@ -28,6 +28,12 @@ public final class Redactor: @unchecked Sendable {
         }
     }
 
+    /// Registers the secrets among variables: `.secret` values, and every string under a
+    /// secret name (`SecretNames`), whatever layer the variables come from.
+    public func register(variables: [String: Value], names: SecretNames = .shared) {
+        for (name, value) in variables { register(names.seal(name, value)) }
+    }
+
     public func redact(_ text: String) -> String {
         lock.lock()
         let current = secrets

@@ -128,10 +128,16 @@ public enum SecretsFile {
         }
     }
 
-    /// Random printable text from the system's CSPRNG (no quotes or backslashes, so the
-    /// file stays easy to read; templates escape whatever the user puts there anyway).
+    /// What generated secrets are made of: letters and digits only, so a generated value
+    /// needs no escaping anywhere it goes (shell, SQL, PHP, JSON — no `\/` —, YAML, HTML,
+    /// URLs) and is never read as an option. 62 symbols: 32 characters are 190 bits, a
+    /// 64-character salt 381.
+    public static let generatedAlphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+    /// Random text from the system's CSPRNG over `generatedAlphabet` (templates escape
+    /// whatever the user puts in the file anyway).
     public static func generate(length: Int) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%&()*+,-./:;<=>?@[]^_{|}~")
+        let alphabet = generatedAlphabet
         var generator = SystemRandomNumberGenerator()
         return String((0..<length).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
     }

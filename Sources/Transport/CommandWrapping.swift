@@ -27,31 +27,15 @@ enum RemoteCommand {
         }
     }
 
-    /// A shell script that copies `source` into a fresh temporary file next to `path`, sets owner
-    /// and mode, renames it into place, and removes `cleanup` (a private temp dir) whatever happens.
+    /// The script that installs the staged file `source` at `path` and removes `cleanup` (a
+    /// private temp dir) whatever happens: `SafeFileWrite`, the one file-writing script.
     static func installScript(source: String, path: String, attributes: FileAttributes, cleanup: String?) -> String {
-        let (dir, base) = split(path)
-        var lines = ["set -e", "t=", "trap 'if [ -n \"$t\" ]; then rm -f \"$t\"; fi\(cleanup.map { "; rm -rf " + Shell.quote($0) } ?? "")' EXIT"]
-        lines.append("t=$(mktemp \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
-        lines.append("cat \(Shell.quote(source)) > \"$t\"")
-        if let owner = ownerSpec(attributes) { lines.append("chown \(Shell.quote(owner)) \"$t\"") }
-        lines.append("chmod \(modeString(attributes.mode)) \"$t\"")
-        lines.append("mv -f \"$t\" \(Shell.quote(path))")
-        lines.append("t=")
-        return lines.joined(separator: "\n")
+        SafeFileWrite.script(path: path, attributes: attributes, source: .file(source), cleanup: cleanup)
     }
 
     /// The same, reading the content from stdin (OpenSSH transport).
     static func installFromStdinScript(path: String, attributes: FileAttributes) -> String {
-        let (dir, base) = split(path)
-        var lines = ["set -e", "t=", "trap 'if [ -n \"$t\" ]; then rm -f \"$t\"; fi' EXIT"]
-        lines.append("t=$(mktemp \(Shell.quote(dir + "/." + base + ".XXXXXX")))")
-        lines.append("cat > \"$t\"")
-        if let owner = ownerSpec(attributes) { lines.append("chown \(Shell.quote(owner)) \"$t\"") }
-        lines.append("chmod \(modeString(attributes.mode)) \"$t\"")
-        lines.append("mv -f \"$t\" \(Shell.quote(path))")
-        lines.append("t=")
-        return lines.joined(separator: "\n")
+        SafeFileWrite.script(path: path, attributes: attributes, source: .stdin)
     }
 
     /// Directory and file name of a remote path (`/a/b` -> `/a`, `b`; `b` -> `.`, `b`).

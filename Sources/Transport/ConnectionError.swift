@@ -11,6 +11,10 @@ public enum ConnectionError: Error, Equatable, Sendable, CustomStringConvertible
     case hostKeyUnknown(host: String, fingerprint: String, knownHostsFile: String)
     /// `recordedAs` is the name the stale line is filed under (the address, or `[address]:port`).
     case hostKeyChanged(host: String, expected: String, presented: String, knownHostsFile: String, line: Int, recordedAs: String)
+    /// The key presented is on a `@revoked` line of known_hosts (refused, as by OpenSSH).
+    case hostKeyRevoked(host: String, fingerprint: String, knownHostsFile: String, line: Int)
+    /// known_hosts trusts a `@cert-authority` for this host; libssh2 cannot check host certificates.
+    case hostCertificateUnsupported(host: String, knownHostsFile: String, line: Int)
     case sudoNeedsPassword(host: String)
     case keyUnreadable(path: String, reason: String)
     case protocolError(host: String, message: String)
@@ -33,6 +37,10 @@ public enum ConnectionError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(host): host key \(fingerprint) is not in \(file); verify it, then re-run with --accept-new-host-keys to record it"
         case .hostKeyChanged(let host, let expected, let presented, let file, let line, let name):
             return "\(host): HOST KEY CHANGED (expected \(expected), got \(presented)); if the host was rebuilt, remove line \(line) of \(file): ssh-keygen -R \(Shell.quote(name)) -f \(Shell.quote(file))"
+        case .hostKeyRevoked(let host, let fingerprint, let file, let line):
+            return "\(host): REVOKED HOST KEY: the key presented (\(fingerprint)) is marked @revoked at line \(line) of \(file); refusing to connect (someone may be impersonating the host)"
+        case .hostCertificateUnsupported(let host, let file, let line):
+            return "\(host): \(file) line \(line) trusts a @cert-authority for this host, and the libssh2 transport cannot check host certificates; use --transport openssh (ssh checks them), or record the host's own key"
         case .sudoNeedsPassword(let host):
             return "\(host): sudo requires a password; allow passwordless sudo (NOPASSWD) for this user"
         case .keyUnreadable(let path, let reason):

@@ -3,7 +3,9 @@ import ProvisionCore
 
 /// An OpenSSH known_hosts file: parsing, matching (plain patterns, wildcards, negation,
 /// `[host]:port`, hashed `|1|salt|hash` entries), and appending a new key.
-/// Lines with a marker (`@cert-authority`, `@revoked`) are kept for line numbers but never match.
+/// A `@revoked` line refuses its key for the hosts it names (even where another line
+/// records it), as OpenSSH does; a `@cert-authority` line for the host is reported, since
+/// host certificates are not checked here. Other markers are invalid lines: never matched.
 public struct KnownHosts: Sendable {
     public struct Entry: Sendable, Equatable {
         /// 1-based line number in the file.
@@ -23,7 +25,15 @@ public struct KnownHosts: Sendable {
         case notFound
         /// The host is known with another key: `entry` is the line to remove.
         case mismatch(entry: Entry)
+        /// The key presented is on a `@revoked` line that names the host.
+        case revoked(entry: Entry)
+        /// The key is not recorded, but a `@cert-authority` line names the host: its key is
+        /// meant to be checked as a certificate, which this code cannot do.
+        case certificateAuthority(entry: Entry)
     }
+
+    public static let revokedMarker = "@revoked"
+    public static let certificateAuthorityMarker = "@cert-authority"
 
     public var entries: [Entry]
 
@@ -76,7 +86,14 @@ public struct KnownHosts: Sendable {
     /// Checks the key a server presented. A recorded key of the same type that differs, or only
     /// keys of other types, count as a mismatch (as with OpenSSH's strict checking).
     public func check(name: String, keyType: String, key: [UInt8]) -> Verdict {
+        let marked = { (marker: String) in
+            self.entries.filter { $0.marker == marker && KnownHosts.hostField($0.hosts, matches: name) }
+        }
+        if let revoked = marked(Self.revokedMarker).first(where: { $0.key == key }) { return .revoked(entry: revoked) }
         let candidates = entries(for: name)
+        if !candidates.contains(where: { $0.key == key }), let ca = marked(Self.certificateAuthorityMarker).first {
+            return .certificateAuthority(entry: ca)
+        }
         if let hit = candidates.first(where: { $0.key == key }) { return .match(line: hit.line) }
         if let sameType = candidates.first(where: { $0.keyType == keyType }) { return .mismatch(entry: sameType) }
         if let other = candidates.first { return .mismatch(entry: other) }
@@ -88,26 +105,10 @@ public struct KnownHosts: Sendable {
         "\(name) \(keyType) \(Data(key).base64EncodedString())"
     }
 
-    /// Appends a key for `name` to the file at `path`, creating it (0600, directory 0700) if needed.
+    /// Appends a key for `name` to the file at `path`, creating it (0600, directory 0700) if
+    /// needed: serialized and atomic, keeping the file's mode and owner (`KnownHostsAppend`).
     public static func append(name: String, keyType: String, key: [UInt8], toFile path: String) throws {
-        let fm = FileManager.default
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty, !fm.fileExists(atPath: dir) {
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        var text = line(name: name, keyType: keyType, key: key) + "\n"
-        if fm.fileExists(atPath: path) {
-            let existing = try Data(contentsOf: URL(fileURLWithPath: path))
-            if let last = existing.last, last != UInt8(ascii: "\n") { text = "\n" + text }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(text.utf8))
-        } else {
-            guard fm.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
-        }
+        try KnownHostsAppend.append(name: name, keyType: keyType, key: key, toFile: path)
     }
 
     /// OpenSSH-style fingerprint of a key blob: `SHA256:` + unpadded base64 of its SHA-256.

@@ -241,7 +241,7 @@ final class LibSSH2Loop: @unchecked Sendable {
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
         var timeout: Int32 = events == 0 ? 10 : 1000
-        if let deadline { timeout = min(timeout, Int32(max(deadline.timeIntervalSinceNow * 1000, 0)) + 1) }
+        if let deadline { timeout = Int32(min(Int64(timeout), Int64(NumberRules.milliseconds(deadline.timeIntervalSinceNow)) + 1)) }
         if progressed { timeout = 0 }
         pollOnce(sessionEvents: events == 0 ? Int16(POLLIN) : events, timeoutMs: timeout)
     }

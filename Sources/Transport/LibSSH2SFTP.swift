@@ -86,8 +86,8 @@ extension LibSSH2Loop {
             let temp = "\(dir)/.\(base).provision-\(RemoteCommand.randomSuffix())"
             try sftpWrite(&source, to: temp, mode: attributes.mode, finalPath: path)
             var script = ""
-            if let owner = RemoteCommand.ownerSpec(attributes) { script += "chown \(Shell.quote(owner)) \(Shell.quote(temp)) && " }
-            script += "mv -f \(Shell.quote(temp)) \(Shell.quote(path)) || { rm -f \(Shell.quote(temp)); exit 1; }"
+            if let owner = RemoteCommand.ownerSpec(attributes) { script += "chown -- \(Shell.quote(owner)) \(Shell.quote(temp)) && " }
+            script += "mv -f -- \(Shell.quote(temp)) \(Shell.quote(path)) || { rm -f -- \(Shell.quote(temp)); exit 1; }"
             let result = try exec(script, stdin: Data(), timeout: nil, onOutput: nil)
             if result.exitStatus != 0 {
                 throw RemoteFileError(host: host, path: path, message: firstLine(result.stderrText))
@@ -104,13 +104,13 @@ extension LibSSH2Loop {
         do {
             try sftpWrite(&source, to: staged, mode: 0o600, finalPath: path)
         } catch {
-            _ = try? exec("rm -rf \(Shell.quote(tempDir))", stdin: Data(), timeout: nil, onOutput: nil)
+            _ = try? exec("rm -rf -- \(Shell.quote(tempDir))", stdin: Data(), timeout: nil, onOutput: nil)
             throw error
         }
         let script = RemoteCommand.installScript(source: staged, path: path, attributes: attributes, cleanup: tempDir)
         let result = try exec(RemoteCommand.wrap(script, become: true), stdin: Data(), timeout: nil, onOutput: nil)
         if result.exitStatus != 0 {
-            _ = try? exec("rm -rf \(Shell.quote(tempDir))", stdin: Data(), timeout: nil, onOutput: nil)
+            _ = try? exec("rm -rf -- \(Shell.quote(tempDir))", stdin: Data(), timeout: nil, onOutput: nil)
             if RemoteCommand.sudoWantsPassword(exitStatus: result.exitStatus, stderr: result.stderr) {
                 throw ConnectionError.sudoNeedsPassword(host: host)
             }

@@ -60,7 +60,7 @@ extension LibSSH2Loop {
         try verifyHostKey(knownHosts: knownHosts, name: hostKeyName, file: knownHostsPath)
         try authenticate()
         if endpoint.keepAlive > 0 {
-            libssh2_keepalive_config(session, 1, UInt32(endpoint.keepAlive))
+            libssh2_keepalive_config(session, 1, NumberRules.clampedUInt32(endpoint.keepAlive))
             nextKeepalive = Date().addingTimeInterval(endpoint.keepAlive)
         }
     }
@@ -89,7 +89,7 @@ extension LibSSH2Loop {
             if rc != 0 && errno == EINPROGRESS {
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 repeat {
-                    let remaining = Int32(max(deadline.timeIntervalSinceNow * 1000, 0))
+                    let remaining = NumberRules.milliseconds(deadline.timeIntervalSinceNow)
                     rc = poll(&p, 1, remaining)
                 } while rc < 0 && errno == EINTR
                 if rc == 0 {
@@ -138,6 +138,10 @@ extension LibSSH2Loop {
             throw ConnectionError.hostKeyChanged(
                 host: host, expected: entry.fingerprint, presented: presented, knownHostsFile: shownFile, line: entry.line,
                 recordedAs: endpoint.knownHostsName)
+        case .revoked(let entry):
+            throw ConnectionError.hostKeyRevoked(host: host, fingerprint: presented, knownHostsFile: shownFile, line: entry.line)
+        case .certificateAuthority(let entry):
+            throw ConnectionError.hostCertificateUnsupported(host: host, knownHostsFile: shownFile, line: entry.line)
         case .notFound:
             guard endpoint.acceptNewHostKeys else {
                 throw ConnectionError.hostKeyUnknown(host: host, fingerprint: presented, knownHostsFile: shownFile)

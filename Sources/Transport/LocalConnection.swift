@@ -26,7 +26,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
     }
 
     public func put(_ data: Data, to path: String, attributes: FileAttributes, become: Bool) throws {
-        let script = RemoteFileScript.atomicWrite(to: path, attributes: attributes, source: "cat")
+        let script = SafeFileWrite.script(path: path, attributes: attributes, source: .stdin)
         let result = try run(script, stdin: data, become: become, timeout: nil, onOutput: nil)
         guard result.succeeded else {
             throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -34,7 +34,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
     }
 
     public func put(file localPath: String, to path: String, attributes: FileAttributes, become: Bool) throws {
-        let script = RemoteFileScript.atomicWrite(to: path, attributes: attributes, source: "cat " + Shell.quote(localPath))
+        let script = SafeFileWrite.script(path: path, attributes: attributes, source: .file(localPath))
         let result = try run(script, stdin: Data(), become: become, timeout: nil, onOutput: nil)
         guard result.succeeded else {
             throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -46,28 +46,4 @@ public final class LocalConnection: Connection, @unchecked Sendable {
     }
 
     public func close() {}
-}
-
-/// Shell scripts that write files on a host the safe way: a temporary file in the target
-/// directory, owner and mode set, then one atomic rename.
-public enum RemoteFileScript {
-    public static func atomicWrite(to path: String, attributes: FileAttributes, source: String) -> String {
-        let dir = (path as NSString).deletingLastPathComponent
-        let quotedPath = Shell.quote(path)
-        var lines = [
-            "set -e",
-            "umask 077",
-            "tmp=$(mktemp \(Shell.quote((dir.isEmpty ? "." : dir) + "/.provision-XXXXXX")))",
-            "trap 'rm -f \"$tmp\"' EXIT",
-            "\(source) > \"$tmp\"",
-        ]
-        if attributes.owner != nil || attributes.group != nil {
-            let spec = (attributes.owner ?? "") + (attributes.group.map { ":" + $0 } ?? "")
-            lines.append("chown \(Shell.quote(spec)) \"$tmp\"")
-        }
-        lines.append("chmod \(String(attributes.mode, radix: 8)) \"$tmp\"")
-        lines.append("mv -f \"$tmp\" \(quotedPath)")
-        lines.append("trap - EXIT")
-        return lines.joined(separator: "\n")
-    }
 }

@@ -259,6 +259,12 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         if text.contains("Could not resolve hostname") {
             return .nameResolution(host: endpoint.name == endpoint.address ? host : "\(host) (\(endpoint.address))")
         }
+        if text.contains("REVOKED HOST KEY DETECTED") || text.contains("is marked as revoked") {
+            let presented = firstMatch(#"SHA256:[A-Za-z0-9+/]+"#, in: text) ?? scanFingerprint(endpoint) ?? "(unknown)"
+            let key = (try? KnownHosts(contentsOf: endpoint.knownHostsPath))?.entries.first { $0.marker == KnownHosts.revokedMarker && $0.fingerprint == presented }
+            return .hostKeyRevoked(host: host, fingerprint: presented, knownHostsFile: SSHEndpoint.abbreviate(endpoint.knownHostsPath),
+                                   line: key?.line ?? 0)
+        }
         if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
             let presented = firstMatch(#"SHA256:[A-Za-z0-9+/]+"#, in: text) ?? "(unknown)"
             var file = endpoint.knownHostsPath

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Inventory
+import ProvisionCore
 import Transport
 
 /// Options every host-facing command shares.
@@ -33,6 +34,8 @@ struct ConnectionOptions: ParsableArguments {
     func validate() throws {
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
         if let waitForSsh, waitForSsh < 1 { throw ValidationError("--wait-for-ssh must be at least 1 second") }
+        if let forks { _ = try NumberRules.check(forks, "count", NumberRules.forks, source: "--forks") }
+        if let waitForSsh { _ = try NumberRules.check(waitForSsh, "seconds", NumberRules.seconds, source: "--wait-for-ssh") }
     }
 
     func runOptions() -> RunOptions {

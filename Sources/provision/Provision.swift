@@ -24,7 +24,7 @@ struct Provision: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as InputError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data(outputRedactor.redact("error: \(error)\n").utf8))
             Foundation.exit(ExitCode.usage)
         } catch let code as ProvisionExit {
             Foundation.exit(StopSignals.status(code.status))
@@ -33,7 +33,7 @@ struct Provision: ParsableCommand {
             if status == .success {
                 exit(withError: error)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data(outputRedactor.redact(fullMessage(for: error) + "\n").utf8))
             Foundation.exit(status.rawValue == 64 || status.rawValue == 1 ? ExitCode.usage : status.rawValue)
         }
     }

@@ -1,11 +1,17 @@
 import Engine
 import Foundation
 import Modules
+import ProvisionCore
+
+/// The run's secrets (`Redactor`): every line the CLI prints goes through it, last, so a
+/// secret in any encoded form the tool writes (JSON's `\/` included) is never shown.
+let outputRedactor = Redactor()
 
 /// Writes whole lines to stdout from any thread.
 final class LineWriter: @unchecked Sendable {
     private let lock = NSLock()
     func write(_ line: String) {
+        let line = outputRedactor.redact(line)
         lock.lock()
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         lock.unlock()

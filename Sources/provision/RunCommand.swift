@@ -60,6 +60,8 @@ struct RunCommand: ParsableCommand {
         options.tags = tags.map(Self.list) ?? []
         options.skipTags = skipTags.map(Self.list) ?? []
         options.extraVariables = try ExtraVars.parse(extraVars)
+        outputRedactor.register(variables: options.extraVariables)
+        for secret in SecretNames.shared.environmentSecrets() { outputRedactor.register(secret) }
         options.serial = try serial.map(BatchSize.init(parsing:))
         var patterns = targets
         if let limit { patterns = patterns.isEmpty ? [limit] : patterns.map { "\($0):&\(limit)" } }
@@ -71,13 +73,20 @@ struct RunCommand: ParsableCommand {
         let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
         provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)
         try createGeneratedSecrets(book: book, provisioner: provisioner, patterns: patterns, path: secretsPath)
-        let redactor = Redactor()
+        // Secrets by name (SecretNames): the user's `secret_names`, PROVISION_SECRET_NAMES, the secrets file's names.
+        SecretNames.shared.markUserNames(
+            layers: [options.extraVariables] + provisioner.inventory.hosts.map { provisioner.inventory.variables(for: $0.name) }
+                + book.plays.map(\.vars),
+            secretsFile: provisioner.options.secretVariables)
+        let redactor = outputRedactor
+        redactor.register(variables: options.extraVariables)
+        redactor.register(variables: provisioner.options.secretVariables)
+        for host in provisioner.inventory.hosts { redactor.register(variables: provisioner.inventory.variables(for: host.name)) }
         // Mistakes in the playbook, inventory or -e: exit 1 with file:line, before any host is contacted.
         let problems = try RunPreflight.problems(
             playbook: book, inventory: provisioner.inventory, targets: patterns, extraVariables: options.extraVariables,
             secretVariables: provisioner.options.secretVariables, tags: options.tags, skipTags: options.skipTags)
         if !problems.isEmpty {
-            for value in Array(options.extraVariables.values) + Array(provisioner.options.secretVariables.values) { redactor.register(value) }
             for problem in problems { FileHandle.standardError.write(Data("error: \(redactor.redact(problem.description))\n".utf8)) }
             throw ProvisionExit(status: ExitCode.usage)
         }
@@ -117,6 +126,8 @@ struct RunCommand: ParsableCommand {
         let path = healthCheckPath ?? (lbTargetGroup != nil ? "/" : nil)
         var probe: (@Sendable (String) -> String?)?
         if let path {
+            _ = try NumberRules.check(healthCheckPort, "port", NumberRules.port, source: "--health-check-port")
+            _ = try NumberRules.check(healthCheckTimeout, "timeout", NumberRules.seconds, source: "--health-check-timeout")
             let check = HealthCheck(path: path, port: healthCheckPort, timeout: TimeInterval(healthCheckTimeout))
             probe = { address in check.failure(address: address) }
         }

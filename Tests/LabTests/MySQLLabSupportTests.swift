@@ -15,7 +15,9 @@ import Glibc
 /// The lab as `scripts/lab up` leaves it: web-1 10.0.10.10, web-2 10.0.11.10, and `db`
 /// 10.0.20.10 (MariaDB 10.11 on 3306, reachable only from the web hosts).
 enum MySQLLab {
-    static let root = "/var/tmp/provision-lab"
+    /// The lab `PROVISION_LAB` names (as `Lab.directory`): with another value, or none up
+    /// there, these tests skip instead of using a lab someone else is running.
+    static let root = Lab.directory
     static let sshConfig = root + "/ssh_config"
     static let dbHost = "10.0.20.10"
     static let dbPort = 3306

@@ -111,13 +111,19 @@ final class MySQLStepTests: XCTestCase {
         }
     }
 
-    /// The server made to require TLS (require_secure_transport, as RDS can be): a plain
-    /// login gets 1045 with the hint, TLS with the lab CA verifies and works, a wrong CA fails.
+    /// The server made to require TLS (require_secure_transport, as RDS can be): the default
+    /// (db_tls: required) logs in over TLS through the tunnel; a login with TLS disabled gets
+    /// 1045 with the hint; TLS with the lab CA verifies and works, a wrong CA fails.
     func testServerRequiringTLS() throws {
         let restarted = Lab.lab(["db-restart", "--require-tls"])
         XCTAssertEqual(restarted.status, 0, restarted.all)
         defer { Lab.lab(["db-restart"]) }
-        XCTAssertThrowsError(try MySQLLab.login().open(MySQLLab.context())) { error in
+        let byDefault = try MySQLLab.login().open(MySQLLab.context())
+        XCTAssertTrue(byDefault.admin.usesTLS, "the default must be TLS")
+        byDefault.close()
+        var plain = try MySQLLab.login()
+        plain.tlsMode = .disabled
+        XCTAssertThrowsError(try plain.open(MySQLLab.context())) { error in
             XCTAssertTrue("\(error)".contains("require_secure_transport"), "\(error)")
         }
         guard let ca = MySQLLab.caFile else { return XCTFail("no lab CA") }

@@ -51,9 +51,15 @@ final class SecretsLabTests: XCTestCase {
         let watchers = [host, "db"].map { name -> (Process, String) in
             let file = work + "/ps-\(name)-\(UUID().uuidString.prefix(6))"
             FileManager.default.createFile(atPath: file, contents: nil)
+            // Through a shell that stays the parent: ssh closes the descriptors it inherits,
+            // and Foundation's Process takes the closing of its own one as the child's exit
+            // and blocks its monitor thread in waitpid on the still running ssh, so no other
+            // Process of the test (the provision runs) was seen to end: the test hung.
+            // TERM reaches the shell, which stops ssh.
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
-            process.arguments = ["-F", Lab.sshConfig, "-o", "BatchMode=yes", name, loop]
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ssh \"$@\" & p=$!; trap 'kill $p' TERM; wait $p", "sh",
+                                 "-n", "-F", Lab.sshConfig, "-o", "BatchMode=yes", name, loop]
             process.standardOutput = FileHandle(forWritingAtPath: file)
             process.standardError = FileHandle.nullDevice
             try? process.run()

@@ -64,7 +64,11 @@ public struct ManagedFile: Sendable {
         if file.unreadable {
             throw ModuleError("cannot read \(path) on \(context.hostName)" + (context.become ? "" : " (permission denied? try become: true)"))
         }
-        let exists = target == .file
+        // A symbolic link at the destination is replaced by the file, never written, chowned or
+        // read through (Ansible's `follow: no`): in a directory the web user can write, it may
+        // point at anything root can reach.
+        let isLink = file.kind == .link
+        let exists = target == .file && !isLink
         let wanted = try digest(of: content)
         let current = file.sha256 ?? oldContent.map { SHA256.hex($0) }
         let contentDiffers = !exists || current != wanted
@@ -92,7 +96,7 @@ public struct ManagedFile: Sendable {
 
         var summary: String
         if !exists {
-            summary = "create \(path)"
+            summary = isLink ? "replace the symbolic link \(path) with a file" : "create \(path)"
             if let o = attributes.owner { summary += " owner \(o)" }
             if let g = attributes.group { summary += " group \(g)" }
             summary += " mode \(FileMode.format(finalMode))"
@@ -208,7 +212,7 @@ public struct ManagedFile: Sendable {
             } </dev/null
             s=$?
             if [ "$s" -ne 0 ]; then rm -f -- \(qt); exit "$s"; fi
-            mv -f -- \(qt) \(Shell.quote(plan.path)) || { rm -f -- \(qt); exit 99; }
+            mv -f -T -- \(qt) \(Shell.quote(plan.path)) || { rm -f -- \(qt); exit 99; }
             """
         let result = try context.connection.run(TaskContext.withSystemPath(script), stdin: Data(), become: context.become,
                                                 timeout: nil, onOutput: nil)

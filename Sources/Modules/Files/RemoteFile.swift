@@ -137,9 +137,12 @@ public struct WantedAttributes: Sendable, Equatable {
     }
 
     static func parse(_ args: ModuleArguments) throws -> WantedAttributes {
-        WantedAttributes(owner: try args.string("owner").flatMap { $0.isEmpty ? nil : $0 },
-                         group: try args.string("group").flatMap { $0.isEmpty ? nil : $0 },
-                         mode: try FileMode.parse(args, "mode"))
+        let wanted = WantedAttributes(owner: try args.string("owner").flatMap { $0.isEmpty ? nil : $0 },
+                                      group: try args.string("group").flatMap { $0.isEmpty ? nil : $0 },
+                                      mode: try FileMode.parse(args, "mode"))
+        try NameRules.check(owner: wanted.owner, group: wanted.group, module: args.module,
+                            at: args.locations["owner"] ?? args.locations["group"] ?? args.taskLocation)
+        return wanted
     }
 
     static let parameters = [

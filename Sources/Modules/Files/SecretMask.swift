@@ -19,9 +19,14 @@ public struct SecretMask: Sendable {
         self.secrets = Array(Set(secrets.filter { $0.count >= 4 }.flatMap(SecretForms.of))).sorted { $0.count > $1.count }
     }
 
-    /// Every secret value among `variables`, revealed, for masking only.
+    /// Every secret value among `variables` (by kind, or by name: `SecretNames`; a templated
+    /// one as it renders), revealed, for masking only.
     public init(variables: [String: Value]) {
         var found: [String] = []
+        var sealed = SecretNames.shared.seal(variables)
+        for (name, value) in variables where value.hasTemplate && SecretNames.shared.isSecret(name) {
+            if let rendered = try? TemplateEngine.renderValue(value, variables: variables) { sealed[name] = SecretNames.sealAll(rendered) }
+        }
         func walk(_ v: Value) {
             switch v {
             case .secret(let s): found.append(s.reveal())
@@ -30,7 +35,7 @@ public struct SecretMask: Sendable {
             default: break
             }
         }
-        variables.values.forEach(walk)
+        sealed.values.forEach(walk)
         self.init(secrets: found)
     }
 

@@ -13,7 +13,8 @@ import Transport
 public struct UnarchiveModule: Module {
     public struct Plan: Sendable {
         var script: String
-        /// A controller file, uploaded (streamed from disk) to `uploadPath` before the script runs.
+        /// A controller file, uploaded (streamed from disk) into a directory only the login user
+        /// can enter, made just before; the script gets it as `$u` and removes it on every path.
         var upload: String?
         var uploadPath: String
         var identity: String
@@ -40,6 +41,8 @@ public struct UnarchiveModule: Module {
         case url(String)
         case local(String)
         case remote(String)
+
+        var isLocal: Bool { if case .local = self { return true } else { return false } }
     }
 
     let source: Source
@@ -65,6 +68,7 @@ public struct UnarchiveModule: Module {
         dest = d.count > 1 && d.hasSuffix("/") ? String(d.dropLast()) : d
         owner = try args.string("owner").flatMap { $0.isEmpty ? nil : $0 }
         group = try args.string("group").flatMap { $0.isEmpty ? nil : $0 }
+        try NameRules.check(owner: owner, group: group, module: args.module, at: args.locations["owner"] ?? args.locations["group"] ?? args.taskLocation)
         extraOptions = try args.list("extra_opts") ?? []
         stripComponents = try args.int("strip_components")
         if let n = stripComponents, n < 0 { throw args.error("strip_components", "must be 0 or more") }
@@ -164,7 +168,7 @@ public struct UnarchiveModule: Module {
         if !destExists && !context.checkMode {
             throw ModuleError("dest \(dest) does not exist or is not a directory (unarchive unpacks into an existing directory)")
         }
-        let uploadPath = "/tmp/provision-unarchive-\(UUID().uuidString.prefix(13)).upload"
+        let uploadPath = "archive"   // inside the private upload directory `$u`
         let reason = !destExists ? "; \(dest) does not exist yet" : (marker == nil ? "" : " (archive or options changed)")
         return .change(summary: "unpack \(archiveName) into \(dest)\(reason)",
                        plan: Plan(script: script(identity: identity, uploadPath: uploadPath), upload: upload,
@@ -173,16 +177,21 @@ public struct UnarchiveModule: Module {
 
     func script(identity: String, uploadPath: String) -> String {
         let qd = Shell.quote(dest), qm = Shell.quote(markerPath)
-        var lines = [
-            "set -e",
+        // A local archive arrives in `$u`, the login user's private upload directory (see apply):
+        // it is removed on every path, from the first line on.
+        let cleanup = source.isLocal ? "trap 'rm -rf -- \"$t\" \"$u\"' EXIT" : "trap 'rm -rf -- \"$t\"' EXIT"
+        var lines = ["set -e"]
+        if source.isLocal { lines.append("trap 'rm -rf -- \"$u\"' EXIT") }
+        lines += [
             "t=$(mktemp -d \"${TMPDIR:-/tmp}/provision-unarchive.XXXXXX\")",
-            "trap 'rm -rf \"$t\"' EXIT",
+            cleanup,
             "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM",
             "[ -d \(qd) ] || { echo \(Shell.quote("\(dest) does not exist or is not a directory")) >&2; exit 1; }",
         ]
         switch source {
         case .local:
-            lines += ["a=\(Shell.quote(uploadPath))", "trap 'rm -rf \"$t\" \"$a\"' EXIT"]
+            // Copied into root's private directory: the bytes checked are the bytes unpacked.
+            lines += ["cp -- \"$u\"/\(Shell.quote(uploadPath)) \"$t/archive\"", "rm -rf -- \"$u\"", "a=\"$t/archive\""]
         case .url(let url):
             let qu = Shell.quote(url)
             lines += [
@@ -192,7 +201,8 @@ public struct UnarchiveModule: Module {
                 "else echo 'neither curl nor wget is installed on the host' >&2; exit 1; fi",
             ]
         case .remote(let path):
-            lines.append("a=\(Shell.quote(path))")
+            // Checked and unpacked from one private copy: the same bytes.
+            lines += ["cp -- \(Shell.quote(path)) \"$t/archive\"", "a=\"$t/archive\""]
         }
         if let checksum {
             lines += [
@@ -210,7 +220,8 @@ public struct UnarchiveModule: Module {
         case .tar(let flag):
             var words = ["tar", "-x"]
             if let flag { words.append(flag) }
-            words += ["-f", "\"$a\"", "-C", qd]
+            // As root tar would restore the owners and modes stored in the archive: never.
+            words += ["--no-same-owner", "--no-same-permissions", "-f", "\"$a\"", "-C", qd]
             if let n = stripComponents, n > 0 { words.append("--strip-components=\(n)") }
             if !extra.isEmpty { words.append(extra) }
             lines.append(words.joined(separator: " "))
@@ -220,7 +231,7 @@ public struct UnarchiveModule: Module {
             lines.append("chown -R \(Shell.quote(spec)) -- \(qd)")
         }
         lines += [
-            "mkdir -p \(Shell.quote(Self.markerDirectory))",
+            "mkdir -p -- \(Shell.quote(Self.markerDirectory))",
             "printf '%s\\n' \(Shell.quote(identity)) > \(qm).tmp.$$",
             "mv -f -- \(qm).tmp.$$ \(qm)",
         ]
@@ -230,13 +241,27 @@ public struct UnarchiveModule: Module {
     public func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome {
         // Uploaded from disk in chunks, not held in memory: a 20 MB archive to many hosts
         // at once would otherwise cost 20 MB of the controller's memory per host.
+        var script = plan.script
         if let upload = plan.upload {
             guard FileManager.default.isReadableFile(atPath: upload) else {
                 throw ModuleError("cannot read \(upload) on the controller")
             }
-            try context.connection.put(file: upload, to: plan.uploadPath, attributes: FileAttributes(mode: 0o600), become: false)
+            // A directory only the login user can enter (0700), not a name in world-writable /tmp.
+            let made = try context.connection.run("mktemp -d \"${TMPDIR:-/tmp}/provision-upload.XXXXXX\"", stdin: Data(), become: false,
+                                                  timeout: 60, onOutput: nil)
+            let directory = made.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard made.succeeded, directory.hasPrefix("/"), !directory.contains("\n") else {
+                throw ModuleError("cannot make a private upload directory on \(context.hostName): \(made.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            do {
+                try context.connection.put(file: upload, to: directory + "/" + plan.uploadPath, attributes: FileAttributes(mode: 0o600), become: false)
+            } catch {
+                _ = try? context.connection.run("rm -rf -- \(Shell.quote(directory))", stdin: Data(), become: false, timeout: 60, onOutput: nil)
+                throw error
+            }
+            script = "u=\(Shell.quote(directory))\n" + script
         }
-        try context.run(plan.script, stdin: Data(), what: "unpacking \(archiveName) into \(dest)")
+        try context.run(script, stdin: Data(), what: "unpacking \(archiveName) into \(dest)")
         return TaskOutcome(changed: true, registered: ["dest": .string(dest), "src": .string(archiveName), "marker": .string(markerPath)])
     }
 }

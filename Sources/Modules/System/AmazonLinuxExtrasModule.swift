@@ -18,7 +18,7 @@ public struct AmazonLinuxExtrasModule: Module {
 
     init(_ args: ModuleArguments) throws {
         topics = try args.list("name") ?? []
-        for topic in topics where !topic.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) {
+        for topic in topics where topic.hasPrefix("-") || topic.isEmpty || !topic.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
             throw InputError("amazon_linux_extras: '\(topic)' is not a topic name", at: args.locations["name"] ?? args.taskLocation)
         }
         enable = ["present", "enabled"].contains(try args.choice("state", ["present", "enabled", "absent", "disabled"], default: "present"))

@@ -66,7 +66,7 @@ public struct CommandModule: Module {
     }
 
     public func apply(_ plan: Void, _ context: TaskContext) throws -> TaskOutcome {
-        let script = (chdir.map { "cd \(Shell.quote($0)) || exit 1\n" } ?? "") + commandLine
+        let script = (chdir.map { "cd -- \(Shell.quote($0)) || exit 1\n" } ?? "") + commandLine
         let result = try context.connection.run(TaskContext.withSystemPath(script), stdin: Data((stdin ?? "").utf8),
                                                 become: context.become, timeout: nil, onOutput: nil)
         let out = result.stdoutText.trimmingCharacters(in: .newlines)

@@ -20,10 +20,10 @@ struct PackageManagerCommands: Sendable {
         let list = Shell.join(names)
         switch manager {
         case .apt:
-            return "dpkg-query -W -f='${Package}\\t${db:Status-Status}\\t${Version}\\n' \(list) 2>/dev/null"
+            return "dpkg-query -W -f='${Package}\\t${db:Status-Status}\\t${Version}\\n' -- \(list) 2>/dev/null"
                 + " | awk -F'\\t' '$2 == \"installed\" { print $1 \"\\t\" $3 }'; true"
         default:
-            return "rpm -q --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n' \(list) 2>/dev/null | grep -v ' '; true"
+            return "rpm -q --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n' -- \(list) 2>/dev/null | grep -v ' '; true"
         }
     }
 
@@ -35,7 +35,7 @@ struct PackageManagerCommands: Sendable {
             return Self.cachedAptUpgradable + filter + "; true"
         default:
             // check-update exits 100 when updates exist; its list is `name.arch version repo`.
-            return "\(manager == .dnf ? "dnf" : "yum") -q check-update \(Shell.join(names)) 2>/dev/null"
+            return "\(manager == .dnf ? "dnf" : "yum") -q check-update -- \(Shell.join(names)) 2>/dev/null"
                 + " | awk 'NF == 3 && $1 !~ /^(Obsoleting|Security)/ { sub(/\\.[^.]*$/, \"\", $1); print $1 }'; true"
         }
     }
@@ -53,22 +53,22 @@ struct PackageManagerCommands: Sendable {
         """
 
     func install(_ names: [String]) -> String {
-        manager == .apt ? "\(aptGet) install \(Shell.join(names))" : "\(rpmTool) install \(Shell.join(names))"
+        manager == .apt ? "\(aptGet) install -- \(Shell.join(names))" : "\(rpmTool) install -- \(Shell.join(names))"
     }
 
     func upgrade(_ names: [String]) -> String {
         switch manager {
         case .apt:
-            return names.isEmpty ? "\(aptGet) upgrade" : "\(aptGet) install --only-upgrade \(Shell.join(names))"
+            return names.isEmpty ? "\(aptGet) upgrade" : "\(aptGet) install --only-upgrade -- \(Shell.join(names))"
         case .yum:
-            return "\(rpmTool) update \(Shell.join(names))"
+            return "\(rpmTool) update -- \(Shell.join(names))"
         default:
-            return "\(rpmTool) upgrade \(Shell.join(names))"
+            return "\(rpmTool) upgrade -- \(Shell.join(names))"
         }
     }
 
     func remove(_ names: [String]) -> String {
-        manager == .apt ? "\(aptGet) remove \(Shell.join(names))" : "\(rpmTool) remove \(Shell.join(names))"
+        manager == .apt ? "\(aptGet) remove -- \(Shell.join(names))" : "\(rpmTool) remove -- \(Shell.join(names))"
     }
 
     func updateCache() -> String {

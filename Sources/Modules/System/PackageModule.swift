@@ -28,9 +28,7 @@ public struct PackageModule: Module {
     init(_ args: ModuleArguments) throws {
         names = try args.list("name") ?? []
         for name in names where name != "*" {
-            guard name.allSatisfy({ $0.isLetter || $0.isNumber || "+-._:=*~".contains($0) }), !name.hasPrefix("-") else {
-                throw InputError("\(args.module): '\(name)' is not a package name", at: args.locations["name"] ?? args.taskLocation)
-            }
+            try NameRules.check(name, as: .package, module: args.module, parameter: "name", at: args.locations["name"] ?? args.taskLocation)
         }
         switch try args.choice("state", ["present", "installed", "latest", "absent", "removed"], default: "present") {
         case "latest": state = .latest

@@ -21,9 +21,7 @@ public struct ServiceModule: Module {
 
     init(_ args: ModuleArguments) throws {
         name = try args.requiredString("name")
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@:".contains($0) }) else {
-            throw InputError("service: '\(name)' is not a service name", at: args.locations["name"] ?? args.taskLocation)
-        }
+        try NameRules.check(name, as: .service, module: args.module, parameter: "name", at: args.locations["name"] ?? args.taskLocation)
         state = try args.string("state").map { try args.choice("state", ["started", "stopped", "restarted", "reloaded"], default: $0) }
         enabled = args.has("enabled") ? try args.bool("enabled", default: true) : nil
         if state == nil && enabled == nil {
@@ -35,9 +33,9 @@ public struct ServiceModule: Module {
         let n = Shell.quote(name)
         if context.facts.initSystem == .systemd {
             return """
-                if systemctl cat \(n) >/dev/null 2>&1; then echo exists=yes; else echo exists=no; fi
-                echo active=$(systemctl is-active \(n) 2>/dev/null)
-                echo enabled=$(systemctl is-enabled \(n) 2>/dev/null)
+                if systemctl cat -- \(n) >/dev/null 2>&1; then echo exists=yes; else echo exists=no; fi
+                echo active=$(systemctl is-active -- \(n) 2>/dev/null)
+                echo enabled=$(systemctl is-enabled -- \(n) 2>/dev/null)
                 """
         }
         return """
@@ -88,7 +86,7 @@ public struct ServiceModule: Module {
         if let enable = plan.enable {
             let command: String
             if systemd {
-                command = "systemctl \(enable ? "enable" : "disable") \(n)"
+                command = "systemctl \(enable ? "enable" : "disable") -- \(n)"
             } else if enable {
                 command = "if command -v chkconfig >/dev/null 2>&1; then chkconfig \(n) on; else update-rc.d \(n) defaults >/dev/null && update-rc.d \(n) enable; fi"
             } else {
@@ -97,7 +95,7 @@ public struct ServiceModule: Module {
             try context.run(command, what: "\(enable ? "enabling" : "disabling") \(name)")
         }
         if let action = plan.action {
-            let command = systemd ? "systemctl \(action) \(n)" : "service \(n) \(action)"
+            let command = systemd ? "systemctl \(action) -- \(n)" : "service \(n) \(action)"
             // Init scripts leave daemons holding their stdout: log to a file, never to the channel.
             let script = "log=$(mktemp)\nif \(command) >\"$log\" 2>&1 </dev/null; then rm -f \"$log\"; else tail -5 \"$log\" >&2; rm -f \"$log\"; exit 1; fi"
             try context.run(script, what: "\(action) \(name)")

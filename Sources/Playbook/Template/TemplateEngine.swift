@@ -193,7 +193,12 @@ final class Resolver {
     func lookup(_ name: String) throws -> Value? {
         if let v = resolved[name] { return v }
         guard let entry = scope.entry(name) else { return nil }
-        guard entry.templated, entry.value.hasTemplate else { return entry.value }
+        // A secret's value is read as a secret, whatever layer it comes from (SecretNames).
+        guard entry.templated, entry.value.hasTemplate else {
+            let sealed = SecretNames.shared.seal(name, entry.value)
+            resolved[name] = sealed
+            return sealed
+        }
         if let start = resolving.firstIndex(of: name) {
             let through = resolving[(start + 1)...]
             throw InputError(through.isEmpty ? "variable '\(name)' refers to itself"
@@ -211,8 +216,9 @@ final class Resolver {
             }
             throw error
         }
-        resolved[name] = v
-        return v
+        let sealed = SecretNames.shared.seal(name, v)
+        resolved[name] = sealed
+        return sealed
     }
 }
 

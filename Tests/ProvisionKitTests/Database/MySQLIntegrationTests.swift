@@ -96,7 +96,7 @@ final class MySQLClientIntegrationTests: XCTestCase {
         try admin.execute("SET GLOBAL require_secure_transport = ON")
         defer { _ = try? admin.execute("SET GLOBAL require_secure_transport = OFF") }
         XCTAssertThrowsError(try MySQLClient.connect(db.adminOptions())) { error in
-            XCTAssertTrue("\(error)".contains("if the server requires TLS (require_secure_transport), set ca_cert/require_tls"), "\(error)")
+            XCTAssertTrue("\(error)".contains("if the server requires TLS (require_secure_transport), do not set db_tls: disabled"), "\(error)")
         }
         let tls = try MySQLClient.connect(db.adminOptions(tls: MySQLTLSOptions(caFile: db.caFile)))
         XCTAssertTrue(tls.usesTLS)

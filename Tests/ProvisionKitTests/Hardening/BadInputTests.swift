@@ -87,7 +87,7 @@ final class BadInputTests: XCTestCase {
             Case(name: "over-long user name", files: ["p.yml": Self.play("    - mysql_user: {name: \(String(repeating: "u", count: 33)), password: secret-pw}\n")],
                  arguments: ["-p", "p.yml", "web"], messages: ["p.yml:3", "at most 32"]),
             Case(name: "service name with shell metacharacters", files: ["p.yml": Self.play("    - service: {name: 'apache2; rm -rf /', state: started}\n")],
-                 arguments: ["-p", "p.yml", "web"], messages: ["p.yml:3", "is not a service name"]),
+                 arguments: ["-p", "p.yml", "web"], messages: ["p.yml:3", "is not a valid service name"]),
             Case(name: "extras topic with a command substitution", files: ["p.yml": Self.play("    - amazon_linux_extras: {name: 'php$(id)'}\n")],
                  arguments: ["-p", "p.yml", "web"], messages: ["p.yml:3", "is not a topic name"]),
             // --- inventory and targets -------------------------------------------------------------

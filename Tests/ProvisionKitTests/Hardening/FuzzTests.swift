@@ -46,6 +46,13 @@ final class HardeningFuzzTests: XCTestCase {
         "T{{ x" + String(repeating: " | upper", count: 5000) + " }}",
         "T{{ 1" + String(repeating: " ~ 1", count: 5000) + " }}",
         "C" + String(repeating: "flag and ", count: 5000) + "flag",
+        // Issue 17 item 11: numbers that trapped on conversion, and the other parsers.
+        "SHost *\n  ConnectTimeout 3000000\n",
+        "SPort 99999999999999999999\n",
+        "SConnectTimeout -1\n",
+        "K@revoked\n@cert-authority * ssh-ed25519\n|1|||\n[h]:99999999999999999999 ssh-ed25519 AAAA\n",
+        "E" + String(repeating: "a: [", count: 2000),
+        "A3000000000\n99999999999999999999%\n-e\n@\n{\n",
     ]
 
     static let corpusDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus").path

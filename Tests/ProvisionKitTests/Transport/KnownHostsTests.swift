@@ -147,13 +147,17 @@ final class RemoteCommandTests: XCTestCase {
             source: "/tmp/tmp.X/f", path: "/etc/my app/conf", attributes: FileAttributes(mode: 0o640, owner: "root", group: "www-data"),
             cleanup: "/tmp/tmp.X")
         let lines = script.split(separator: "\n").map(String.init)
-        let chown = lines.firstIndex { $0.hasPrefix("chown 'root:www-data'") || $0.hasPrefix("chown root:www-data") }
-        let chmod = lines.firstIndex { $0.hasPrefix("chmod 0640") }
-        let mv = lines.firstIndex { $0.hasPrefix("mv -f \"$t\" '/etc/my app/conf'") }
-        XCTAssertNotNil(chown); XCTAssertNotNil(chmod); XCTAssertNotNil(mv)
-        XCTAssertLessThan(chown!, mv!, "owner set before the rename")
-        XCTAssertLessThan(chmod!, mv!, "mode set before the rename")
-        XCTAssertTrue(script.contains("mktemp '/etc/my app/.conf.XXXXXX'"), "temporary file in the destination directory")
+        let chown = lines.firstIndex { $0 == "chown -- root:www-data f" }
+        let chmod = lines.firstIndex { $0 == "chmod -- 0640 f" }
+        let fill = lines.firstIndex { $0 == "cat -- /tmp/tmp.X/f >> f" }
+        let mv = lines.firstIndex { $0 == "mv -f -T -- f \"../$b\"" }
+        XCTAssertNotNil(chown, script); XCTAssertNotNil(chmod, script); XCTAssertNotNil(fill, script); XCTAssertNotNil(mv, script)
+        guard let chown, let chmod, let fill, let mv else { return }
+        XCTAssertLessThan(chown, fill, "owner set before the content goes in")
+        XCTAssertLessThan(chmod, fill, "mode set before the content goes in")
+        XCTAssertLessThan(fill, mv)
+        XCTAssertTrue(script.contains("provision_enter etc\nprovision_enter 'my app'\n"), "the directory entered one component at a time")
+        XCTAssertTrue(script.contains("t=$(mktemp -d .provision-XXXXXX)"), "a private directory inside the destination directory")
         XCTAssertTrue(RemoteCommand.split("/a/b") == ("/a", "b"))
         XCTAssertTrue(RemoteCommand.split("/b") == ("/", "b"))
         XCTAssertTrue(RemoteCommand.split("b") == (".", "b"))

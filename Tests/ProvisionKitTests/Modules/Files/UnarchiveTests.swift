@@ -94,6 +94,31 @@ final class FilesUnarchiveTests: XCTestCase {
         XCTAssertEqual(try host.shell("cat \(www)/index.php"), "<?php // index\n")
     }
 
+    /// Issue 17 item 2: a local archive goes into a private directory under the login user's
+    /// TMPDIR (here one with a space), root's tar restores neither the owners nor the modes stored
+    /// in the archive (a setuid 4777 file owned by uid 12345), and the upload is gone after a run
+    /// that succeeded and after one that failed.
+    func testLocalUploadUnpackedWithoutStoredOwnersAndModesAndRemovedOnEveryPath() throws {
+        let tmp = host.path("tmp dir")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let saved = ProcessInfo.processInfo.environment["TMPDIR"]
+        setenv("TMPDIR", tmp, 1)
+        defer { if let saved { setenv("TMPDIR", saved, 1) } else { unsetenv("TMPDIR") } }
+        _ = try host.shell("""
+            cd \(Shell.quote(host.directory)) && mkdir -p evil/top && echo x > evil/top/f && chmod 4777 evil/top/f \
+            && chown 12345:12345 evil/top/f && tar -czf evil.tar.gz -C evil top && echo 'not an archive' > broken.tar.gz
+            """)
+        let www = host.path("www")
+        _ = marker(for: www)
+        XCTAssertTrue(try host.run(UnarchiveModule.spec, ["src": "evil.tar.gz", "dest": .string(www)]).changed)
+        XCTAssertEqual(try host.shell("stat -c '%u:%g %a' \(Shell.quote(www))/top/f"), "0:0 755\n",
+                       "the archive's owner and setuid mode were not restored")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp), [], "upload and work directory removed")
+
+        XCTAssertThrowsError(try host.run(UnarchiveModule.spec, ["src": "broken.tar.gz", "dest": .string(www)]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp), [], "removed after a failed unpack too")
+    }
+
     func testZipAndRemoteSrc() throws {
         _ = try host.shell("cd \(Shell.quote(host.directory))/src && python3 -c \"import zipfile; z = zipfile.ZipFile('../site.zip', 'w'); z.write('wordpress/index.php'); z.close()\"")
         let www = host.path("www")

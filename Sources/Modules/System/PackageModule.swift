@@ -57,16 +57,16 @@ public struct PackageModule: Module {
     public func probe(_ context: TaskContext) throws -> String? {
         let pm = try commands(context)
         var parts: [String] = []
-        if updateCache && pm.manager == .apt { parts.append(pm.cacheAgeProbe) }
+        if updateCache { parts.append(pm.cacheAgeProbe) }
         if updateAll {
             parts.append("echo '--upgradable'")
-            parts.append(pm.queryUpgradable([]))
+            parts.append(pm.queryUpgradable([], mayWrite: !context.checkMode))
         } else if !names.isEmpty {
             parts.append("echo '--installed'")
             parts.append(pm.queryInstalled(names))
             if state == .latest {
                 parts.append("echo '--upgradable'")
-                parts.append(pm.queryUpgradable(names))
+                parts.append(pm.queryUpgradable(names, mayWrite: !context.checkMode))
             }
         }
         return parts.joined(separator: "\n")
@@ -147,9 +147,15 @@ public struct PackageModule: Module {
             }
             if !outdated.isEmpty { try context.run(pm.upgrade([]), what: "upgrading all packages") }
         }
-        if !plan.install.isEmpty { try context.run(pm.install(plan.install), what: "installing " + plan.install.joined(separator: " ")) }
-        if !plan.upgrade.isEmpty { try context.run(pm.upgrade(plan.upgrade), what: "upgrading " + plan.upgrade.joined(separator: " ")) }
-        if !plan.remove.isEmpty { try context.run(pm.remove(plan.remove), what: "removing " + plan.remove.joined(separator: " ")) }
+        // dnf and yum resolve names the probe may not (globs, name.arch, provides): a
+        // transaction they answer "Nothing to do" changed nothing.
+        var outputs: [String] = []
+        if !plan.install.isEmpty { outputs.append(try context.run(pm.install(plan.install), what: "installing " + plan.install.joined(separator: " ")).stdoutText) }
+        if !plan.upgrade.isEmpty { outputs.append(try context.run(pm.upgrade(plan.upgrade), what: "upgrading " + plan.upgrade.joined(separator: " ")).stdoutText) }
+        if !plan.remove.isEmpty { outputs.append(try context.run(pm.remove(plan.remove), what: "removing " + plan.remove.joined(separator: " ")).stdoutText) }
+        if pm.manager != .apt, !outputs.isEmpty, !plan.upgradeAll, outputs.allSatisfy(PackageManagerCommands.nothingToDo) {
+            return TaskOutcome(changed: plan.refreshCache, message: "nothing to do (\(pm.manager.rawValue) found every package installed)")
+        }
         return TaskOutcome(changed: true)
     }
 

@@ -57,7 +57,10 @@ public struct PackageModule: Module {
     public func probe(_ context: TaskContext) throws -> String? {
         let pm = try commands(context)
         var parts: [String] = []
-        if updateCache { parts.append(pm.cacheAgeProbe) }
+        // apt's lists change only by `apt-get update`: their age is read first. dnf and yum
+        // refresh expired metadata (metadata_expire) by themselves, check-update included:
+        // their age is read after the probe's own query, as the next command would find it.
+        if updateCache && pm.manager == .apt { parts.append(pm.cacheAgeProbe) }
         if updateAll {
             parts.append("echo '--upgradable'")
             parts.append(pm.queryUpgradable([], mayWrite: !context.checkMode))
@@ -69,6 +72,7 @@ public struct PackageModule: Module {
                 parts.append(pm.queryUpgradable(names, mayWrite: !context.checkMode))
             }
         }
+        if updateCache && pm.manager != .apt { parts.append(pm.cacheAgeProbe) }
         return parts.joined(separator: "\n")
     }
 

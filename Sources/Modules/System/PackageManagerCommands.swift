@@ -31,8 +31,10 @@ struct PackageManagerCommands: Sendable {
             return "dpkg-query -W -f='${Package}\\t${db:Status-Status}\\t${Version}\\n' \(list) 2>/dev/null"
                 + " | awk -F'\\t' '$2 == \"installed\" { print $1 \"\\t\" $3 }'; true"
         default:
-            return "for n in \(list); do v=$(rpm -q --qf '%{VERSION}-%{RELEASE}\\n' \"$n\" 2>/dev/null"
-                + " || rpm -q --whatprovides --qf '%{VERSION}-%{RELEASE}\\n' \"$n\" 2>/dev/null) && printf '%s\\t%s\\n' \"$n\" \"${v%%\n*}\"; done; true"
+            // (rpm prints "package X is not installed" on stdout: only a query that succeeded counts.)
+            return "for n in \(list); do if v=$(rpm -q --qf '%{VERSION}-%{RELEASE}\\n' \"$n\" 2>/dev/null)"
+                + " || v=$(rpm -q --whatprovides --qf '%{VERSION}-%{RELEASE}\\n' \"$n\" 2>/dev/null);"
+                + " then printf '%s\\t%s\\n' \"$n\" \"$(printf '%s\\n' \"$v\" | head -n 1)\"; fi; done; true"
         }
     }
 

@@ -144,6 +144,9 @@ final class PackageModuleDnfTests: XCTestCase {
         XCTAssertEqual(reporter.status(of: "capability"), .ok, reporter.tasks.first?.message ?? "")
         (reporter, _) = try local.run(play, options: LocalPlaybook.check())
         XCTAssertEqual(reporter.status(of: "capability"), .ok, "check mode agrees")
+        // The probe's own query: the capability with its provider's version; the others not at all.
+        let query = shell(PackageManagerCommands(manager: .dnf).queryInstalled(["provision-demo-capability", package, "no-such-package"]))
+        XCTAssertEqual(query.stdoutText, "provision-demo-capability\t1.0-1\n\(package)\t1.0-1\n")
     }
 
     /// dnf resolves names the probe cannot (a glob here): when dnf answers "Nothing to do",

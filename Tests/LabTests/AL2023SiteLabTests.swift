@@ -74,6 +74,21 @@ final class AL2023SiteLabTests: XCTestCase {
         XCTAssertEqual(second.status, 0, second.all)
         XCTAssertEqual(changed(second), ["al-a": 0, "al-b": 0], second.stdout)
 
+        // EC2 stop/start: the disk survives, enabled services come back at boot, no run needed.
+        XCTAssertEqual(Lab.lab(["stop", "al-a"]).status, 0)
+        XCTAssertNotEqual(Lab.run("/usr/bin/curl", ["-sS", "-m", "3", "http://\(addresses[0])/"]).status, 0, "al-a still answers after stop")
+        let started = Lab.lab(["start", "al-a"])
+        XCTAssertEqual(started.status, 0, started.all)
+        XCTAssertEqual(Lab.lab(["check-login", "al-a"]).status, 0)
+        var served = false
+        for _ in 0..<50 where !served {
+            served = Lab.run("/usr/bin/curl", ["-sS", "-m", "5", "http://\(addresses[0])/wp-admin/install.php"]).stdout.contains("WordPress")
+            if !served { usleep(200_000) }
+        }
+        XCTAssertTrue(served, "WordPress not served after the host booted again")
+        let afterBoot = readmeCall(["al-a"])
+        XCTAssertEqual(changed(afterBoot), ["al-a": 0], afterBoot.stdout)
+
         let real = readmeCall(["al-c"])
         XCTAssertEqual(real.status, 0, real.all)
         XCTAssertEqual(changed(predicted)["al-c"], changed(real)["al-c"],

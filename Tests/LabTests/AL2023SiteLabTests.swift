@@ -32,9 +32,10 @@ final class AL2023SiteLabTests: XCTestCase {
         return String(address)
     }
 
-    func readmeCall(_ hosts: [String], extra: [String] = []) -> Lab.Output {
+    /// Each database name is its own site: al-c's is new for its check and its real run alike.
+    func readmeCall(_ hosts: [String], extra: [String] = [], site: String = "al2023_site") -> Lab.Output {
         Lab.provision(["-F", Lab.sshConfig, "-e", "db_host=10.0.20.10", "-e", "wordpress_archive=\(Lab.wordpressArchive)",
-                       "-e", "db_name=al2023_site", "-e", "db_user=al2023_site", "--json"] + extra + hosts,
+                       "-e", "db_name=\(site)", "-e", "db_user=\(site)", "--json"] + extra + hosts,
                       environment: ["PROVISION_DB_ADMIN_PASSWORD": Lab.dbAdminPassword], directory: work)
     }
 
@@ -49,7 +50,7 @@ final class AL2023SiteLabTests: XCTestCase {
         XCTAssertEqual(host.stdout, "amzn 2023\nsystemd\nno-apt\n", host.all)
 
         // Check mode on a fresh host first: its count must be the real run's.
-        let predicted = readmeCall(["al-c"], extra: ["--check"])
+        let predicted = readmeCall(["al-c"], extra: ["--check"], site: "al2023_check")
         XCTAssertEqual(predicted.status, 0, predicted.all)
 
         let first = readmeCall(["al-a", "al-b"])
@@ -89,7 +90,7 @@ final class AL2023SiteLabTests: XCTestCase {
         let afterBoot = readmeCall(["al-a"])
         XCTAssertEqual(changed(afterBoot), ["al-a": 0], afterBoot.stdout)
 
-        let real = readmeCall(["al-c"])
+        let real = readmeCall(["al-c"], site: "al2023_check")
         XCTAssertEqual(real.status, 0, real.all)
         XCTAssertEqual(changed(predicted)["al-c"], changed(real)["al-c"],
                        "check mode on a fresh host must predict the real run:\n\(predicted.stdout)\n---\n\(real.stdout)")

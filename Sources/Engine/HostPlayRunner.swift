@@ -50,13 +50,18 @@ final class HostPlayRunner: @unchecked Sendable {
         for layer in [inventoryVariables, playDefaults, playVariables] { redactor.register(variables: layer) }
         do {
             connection = try pool.connection(for: host)
-            facts = try pool.facts(for: host) { try FactsGatherer.gather(on: connection) }
+            // Facts are gathered once per host and run; so is what they warn about.
+            facts = try pool.facts(for: host) {
+                let gathered = try FactsGatherer.gather(on: connection)
+                if gathered.distribution == .amazonLinux2 {
+                    reporter.report(.warning(host: host, message: redactor.redact(
+                        "Amazon Linux 2 reached end of support in June 2026; plan the move to Amazon Linux 2023")))
+                }
+                return gathered
+            }
         } catch {
             markUnreachable(error)
             return
-        }
-        if facts.distribution == .amazonLinux2 {
-            shared.warnOnce(host: host, "Amazon Linux 2 reached end of support in June 2026; plan the move to Amazon Linux 2023", reporter: reporter, redactor: redactor)
         }
         runTasks(play.tasks, isHandler: false)
         if !stopped && !Interruption.shared.requested { runHandlers() }
@@ -339,8 +344,6 @@ final class PlayState: @unchecked Sendable {
     let variables: [String: Value]
     let hosts: [String]
     let specs: [String: ModuleSpec]
-    private let lock = NSLock()
-    private var warned: Set<String> = []
 
     init(hosts: [String], play: Play, index: Int, defaults: [String: Value], variables: [String: Value]) {
         self.play = play
@@ -360,10 +363,4 @@ final class PlayState: @unchecked Sendable {
     /// Run-once tasks (the database step) run on the first host of the play.
     func isRunOnceOwner(_ host: String) -> Bool { hosts.first == host }
 
-    func warnOnce(host: String, _ message: String, reporter: RunReporter, redactor: Redactor) {
-        lock.lock()
-        let first = warned.insert(host + message).inserted
-        lock.unlock()
-        if first { reporter.report(.warning(host: host, message: redactor.redact(message))) }
-    }
 }

@@ -13,9 +13,16 @@ struct PackageManagerCommands: Sendable {
             + " -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
     }
 
-    private var rpmTool: String { manager == .dnf ? "dnf -q -y" : "yum -q -y" }
+    /// Transactions without -q: dnf and yum say "Nothing to do" only when not quiet.
+    private var rpmTransaction: String { manager == .dnf ? "dnf -y" : "yum -y" }
+
+    /// What dnf and yum print when a transaction had nothing to install, upgrade or remove.
+    static func nothingToDo(_ output: String) -> Bool { output.contains("Nothing to do") }
 
     /// Prints `name<TAB>version` for each installed package of `names`; nothing for others.
+    /// On rpm hosts a name may be a capability another package provides (AL2023's `php-fpm`
+    /// is provided by `php8.2-fpm`), as dnf and yum resolve it: `rpm -q` matches package
+    /// names (and name.arch), `--whatprovides` the capabilities.
     func queryInstalled(_ names: [String]) -> String {
         let list = Shell.join(names)
         switch manager {
@@ -23,22 +30,30 @@ struct PackageManagerCommands: Sendable {
             return "dpkg-query -W -f='${Package}\\t${db:Status-Status}\\t${Version}\\n' -- \(list) 2>/dev/null"
                 + " | awk -F'\\t' '$2 == \"installed\" { print $1 \"\\t\" $3 }'; true"
         default:
-            return "rpm -q --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n' -- \(list) 2>/dev/null | grep -v ' '; true"
+            // (rpm prints "package X is not installed" on stdout: only a query that succeeded counts.)
+            return "for n in \(list); do if v=$(rpm -q --qf '%{VERSION}-%{RELEASE}\\n' -- \"$n\" 2>/dev/null)"
+                + " || v=$(rpm -q --whatprovides --qf '%{VERSION}-%{RELEASE}\\n' -- \"$n\" 2>/dev/null);"
+                + " then printf '%s\\t%s\\n' \"$n\" \"$(printf '%s\\n' \"$v\" | head -n 1)\"; fi; done; true"
         }
     }
 
     /// Prints the names among `names` (or of all packages when empty) with a newer version available.
-    func queryUpgradable(_ names: [String]) -> String {
+    /// With `mayWrite` false (check mode) nothing on the host is written, not even the cache.
+    func queryUpgradable(_ names: [String], mayWrite: Bool = true) -> String {
         switch manager {
         case .apt:
             let filter = names.isEmpty ? "" : " | grep -x -F " + names.map { "-e " + Shell.quote($0) }.joined(separator: " ")
-            return Self.cachedAptUpgradable + filter + "; true"
+            return (mayWrite ? Self.cachedAptUpgradable : Self.aptUpgradableReadOnly) + filter + "; true"
         default:
             // check-update exits 100 when updates exist; its list is `name.arch version repo`.
             return "\(manager == .dnf ? "dnf" : "yum") -q check-update -- \(Shell.join(names)) 2>/dev/null"
                 + " | awk 'NF == 3 && $1 !~ /^(Obsoleting|Security)/ { sub(/\\.[^.]*$/, \"\", $1); print $1 }'; true"
         }
     }
+
+    /// `apt-get -s upgrade` without touching apt's own cache files: as root apt would rewrite
+    /// pkgcache.bin, and a probe (in check mode above all) writes nothing.
+    static let aptSimulateUpgrade = "LC_ALL=C apt-get -s -q -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= upgrade 2>/dev/null | awk '/^Inst / { print $2 }'"
 
     /// `apt-get -s upgrade` costs half a second; its answer depends only on the package lists
     /// and dpkg's status, so it is kept on the host with their timestamps and reused while
@@ -47,13 +62,21 @@ struct PackageManagerCommands: Sendable {
         { stamp=$(stat -c %Y.%Z /var/lib/dpkg/status /var/lib/apt/lists 2>/dev/null | tr '\\n' ' ')
         c=/var/lib/provision/apt-upgradable
         if [ -r $c ] && [ "$(head -n 1 $c)" = "$stamp" ]; then tail -n +2 $c
-        else out=$(LC_ALL=C apt-get -s -q upgrade 2>/dev/null | awk '/^Inst / { print $2 }')
+        else out=$(\(aptSimulateUpgrade))
           { mkdir -p /var/lib/provision && printf '%s\\n%s\\n' "$stamp" "$out" > $c.new && mv -f $c.new $c; } 2>/dev/null
           [ -n "$out" ] && printf '%s\\n' "$out"; fi; }
         """
 
+    /// Check mode: the kept answer when it is current, else computed; never written.
+    static let aptUpgradableReadOnly = """
+        { stamp=$(stat -c %Y.%Z /var/lib/dpkg/status /var/lib/apt/lists 2>/dev/null | tr '\\n' ' ')
+        c=/var/lib/provision/apt-upgradable
+        if [ -r $c ] && [ "$(head -n 1 $c)" = "$stamp" ]; then tail -n +2 $c
+        else \(aptSimulateUpgrade); fi; }
+        """
+
     func install(_ names: [String]) -> String {
-        manager == .apt ? "\(aptGet) install -- \(Shell.join(names))" : "\(rpmTool) install -- \(Shell.join(names))"
+        manager == .apt ? "\(aptGet) install -- \(Shell.join(names))" : "\(rpmTransaction) install -- \(Shell.join(names))"
     }
 
     func upgrade(_ names: [String]) -> String {
@@ -61,26 +84,40 @@ struct PackageManagerCommands: Sendable {
         case .apt:
             return names.isEmpty ? "\(aptGet) upgrade" : "\(aptGet) install --only-upgrade -- \(Shell.join(names))"
         case .yum:
-            return "\(rpmTool) update -- \(Shell.join(names))"
+            return "\(rpmTransaction) update -- \(Shell.join(names))"
         default:
-            return "\(rpmTool) upgrade -- \(Shell.join(names))"
+            return "\(rpmTransaction) upgrade -- \(Shell.join(names))"
         }
     }
 
     func remove(_ names: [String]) -> String {
-        manager == .apt ? "\(aptGet) remove -- \(Shell.join(names))" : "\(rpmTool) remove -- \(Shell.join(names))"
+        manager == .apt ? "\(aptGet) remove -- \(Shell.join(names))" : "\(rpmTransaction) remove -- \(Shell.join(names))"
     }
 
     func updateCache() -> String {
         switch manager {
         case .apt: return "\(aptGet) update"
-        case .dnf: return "dnf -q -y makecache"
-        default: return "yum -q -y makecache"
+        // A refresh asked for is a refresh: past metadata_expire or not.
+        case .dnf: return "dnf -q -y makecache --refresh"
+        default: return "yum -q -y clean expire-cache && yum -q -y makecache"
         }
     }
 
-    /// Prints the cache's age in seconds (apt only; rpm tools manage their own expiry).
+    /// Files that only a refresh of the package lists writes, newest first by mtime:
+    /// apt-get update always writes into lists/ (partial/ even when nothing changed; never
+    /// pkgcache.bin, which any apt command run as root may rebuild); dnf resets the
+    /// timestamp of each repo's primary metadata (its "last metadata expiration check");
+    /// yum 3 touches each repo's cachecookie.
+    var cacheStampFiles: String {
+        switch manager {
+        case .apt: return "/var/lib/apt/lists/partial /var/lib/apt/lists"
+        default: return "/var/cache/dnf/*/repodata/*primary.xml* /var/cache/yum/*/*/*/cachecookie /var/cache/yum/*/*/*/repomd.xml"
+        }
+    }
+
+    /// Prints `cache_age=SECONDS` since the last refresh, or `cache_age=none` when there is none.
     var cacheAgeProbe: String {
-        "echo cache_age=$(( $(date +%s) - $(stat -c %Y /var/lib/apt/lists/partial /var/cache/apt/pkgcache.bin 2>/dev/null | sort -n | tail -1 || echo 0) ))"
+        "t=$(stat -c %Y \(cacheStampFiles) 2>/dev/null | sort -n | tail -1); "
+            + "if [ -n \"$t\" ]; then echo cache_age=$(( $(date +%s) - t )); else echo cache_age=none; fi"
     }
 }

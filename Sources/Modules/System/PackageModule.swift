@@ -55,18 +55,22 @@ public struct PackageModule: Module {
     public func probe(_ context: TaskContext) throws -> String? {
         let pm = try commands(context)
         var parts: [String] = []
+        // apt's lists change only by `apt-get update`: their age is read first. dnf and yum
+        // refresh expired metadata (metadata_expire) by themselves, check-update included:
+        // their age is read after the probe's own query, as the next command would find it.
         if updateCache && pm.manager == .apt { parts.append(pm.cacheAgeProbe) }
         if updateAll {
             parts.append("echo '--upgradable'")
-            parts.append(pm.queryUpgradable([]))
+            parts.append(pm.queryUpgradable([], mayWrite: !context.checkMode))
         } else if !names.isEmpty {
             parts.append("echo '--installed'")
             parts.append(pm.queryInstalled(names))
             if state == .latest {
                 parts.append("echo '--upgradable'")
-                parts.append(pm.queryUpgradable(names))
+                parts.append(pm.queryUpgradable(names, mayWrite: !context.checkMode))
             }
         }
+        if updateCache && pm.manager != .apt { parts.append(pm.cacheAgeProbe) }
         return parts.joined(separator: "\n")
     }
 
@@ -151,9 +155,15 @@ public struct PackageModule: Module {
             }
             if !outdated.isEmpty { try context.run(pm.upgrade([]), what: "upgrading all packages") }
         }
-        if !plan.install.isEmpty { try context.run(pm.install(plan.install), what: "installing " + plan.install.joined(separator: " ")) }
-        if !plan.upgrade.isEmpty { try context.run(pm.upgrade(plan.upgrade), what: "upgrading " + plan.upgrade.joined(separator: " ")) }
-        if !plan.remove.isEmpty { try context.run(pm.remove(plan.remove), what: "removing " + plan.remove.joined(separator: " ")) }
+        // dnf and yum resolve names the probe may not (globs, name.arch, provides): a
+        // transaction they answer "Nothing to do" changed nothing.
+        var outputs: [String] = []
+        if !plan.install.isEmpty { outputs.append(try context.run(pm.install(plan.install), what: "installing " + plan.install.joined(separator: " ")).stdoutText) }
+        if !plan.upgrade.isEmpty { outputs.append(try context.run(pm.upgrade(plan.upgrade), what: "upgrading " + plan.upgrade.joined(separator: " ")).stdoutText) }
+        if !plan.remove.isEmpty { outputs.append(try context.run(pm.remove(plan.remove), what: "removing " + plan.remove.joined(separator: " ")).stdoutText) }
+        if pm.manager != .apt, !outputs.isEmpty, !plan.upgradeAll, outputs.allSatisfy(PackageManagerCommands.nothingToDo) {
+            return TaskOutcome(changed: plan.refreshCache, message: "nothing to do (\(pm.manager.rawValue) found every package installed)")
+        }
         return TaskOutcome(changed: true)
     }
 

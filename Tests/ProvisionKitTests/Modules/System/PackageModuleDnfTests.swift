@@ -42,11 +42,12 @@ final class PackageModuleDnfTests: XCTestCase {
         (try? LocalConnection().run(command)) ?? CommandResult(stdout: Data(), stderr: Data(), exitStatus: -1)
     }
 
-    func buildRPM(version: String) throws {
+    func buildRPM(version: String, provides: String? = nil) throws {
         let spec = """
             Name: \(package)
             Version: \(version)
             Release: 1
+            \(provides.map { "Provides: \($0)" } ?? "")
             Summary: provision test package
             License: MIT
             BuildArch: noarch
@@ -123,5 +124,47 @@ final class PackageModuleDnfTests: XCTestCase {
         XCTAssertEqual(recap.first?.1.failed, 1)
         XCTAssertTrue(reporter.tasks.first?.message?.contains("installing no-such-package-anywhere failed") ?? false,
                       reporter.tasks.first?.message ?? "")
+    }
+
+    /// On Amazon Linux 2023 `php-fpm` is a capability of `php8.2-fpm`: installed once, it
+    /// must read as installed (rpm -q alone matches package names only).
+    func testACapabilityProvidedByAnotherPackageIsInstalled() throws {
+        try buildRPM(version: "1.0", provides: "provision-demo-capability")
+        shell("dnf -q clean metadata")
+        let play = """
+            - hosts: machines
+              tasks:
+                - name: capability
+                  dnf: {name: [provision-demo-capability]}
+            """
+        var (reporter, _) = try local.run(play)
+        XCTAssertEqual(reporter.status(of: "capability"), .changed, reporter.tasks.first?.message ?? "")
+        XCTAssertEqual(installedVersion(), "1.0")
+        (reporter, _) = try local.run(play)
+        XCTAssertEqual(reporter.status(of: "capability"), .ok, reporter.tasks.first?.message ?? "")
+        (reporter, _) = try local.run(play, options: LocalPlaybook.check())
+        XCTAssertEqual(reporter.status(of: "capability"), .ok, "check mode agrees")
+        // The probe's own query: the capability with its provider's version; the others not at all.
+        let query = shell(PackageManagerCommands(manager: .dnf).queryInstalled(["provision-demo-capability", package, "no-such-package"]))
+        XCTAssertEqual(query.stdoutText, "provision-demo-capability\t1.0-1\n\(package)\t1.0-1\n")
+    }
+
+    /// dnf resolves names the probe cannot (a glob here): when dnf answers "Nothing to do",
+    /// nothing changed, and no handler may fire.
+    func testNothingToDoIsNoChange() throws {
+        shell("dnf -q -y install \(package)")
+        XCTAssertEqual(installedVersion(), "1.0")
+        let (reporter, _) = try local.run("""
+            - hosts: machines
+              tasks:
+                - name: glob
+                  dnf: {name: ["provision-dem*"]}
+                  notify: h
+              handlers:
+                - name: h
+                  debug: {msg: fired}
+            """)
+        XCTAssertEqual(reporter.status(of: "glob"), .ok, reporter.tasks.first?.message ?? "")
+        XCTAssertNil(reporter.status(of: "h"), "the handler fired")
     }
 }

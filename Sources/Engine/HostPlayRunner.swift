@@ -181,7 +181,8 @@ final class HostPlayRunner: @unchecked Sendable {
             }
             let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
             let module = try spec.make(arguments)
-            let context = makeContext(scope: itemScope, become: task.become ?? play.become)
+            var context = makeContext(scope: itemScope, become: task.become ?? play.become)
+            context.roleDirectory = task.role?.directory
             result.append(PreparedItem(module: module, context: context, label: item.map { label(for: $0) }, item: item))
         }
         if result.allSatisfy({ $0 == nil }) {

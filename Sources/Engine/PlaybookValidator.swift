@@ -27,9 +27,12 @@ public enum PlaybookValidator {
 
     /// All problems in `playbook`, in document order. `knownVariables`: inventory variables
     /// (and `-e` names) that will exist at run time.
+    /// `onDemandVariables`: names that count as defined where read (a run provides them) but
+    /// are not suggested for typos (the secrets, which only some playbooks use).
     public static func validate(playbook: Playbook, specs: [ModuleSpec] = ModuleRegistry.specs,
-                                knownVariables: Set<String> = []) -> [InputError] {
+                                knownVariables: Set<String> = [], onDemandVariables: Set<String> = []) -> [InputError] {
         var v = Validation(specs: specs)
+        v.onDemand = onDemandVariables
         var registeredBefore: Set<String> = []
         for play in playbook.plays {
             v.check(play, known: knownVariables.union(Facts.variableNames).union(magicVariables), registered: &registeredBefore)
@@ -41,15 +44,13 @@ public enum PlaybookValidator {
 
     struct Validation {
         let specs: [ModuleSpec]
+        var onDemand: Set<String> = []
         var errors: [InputError] = []
         var checkedTemplates: Set<String> = []
 
         init(specs: [ModuleSpec]) { self.specs = specs }
 
-        func spec(named name: String) -> ModuleSpec? {
-            let bare = ModuleRegistry.canonicalName(name)
-            return specs.first { $0.name == bare || $0.aliases.contains(bare) }
-        }
+        func spec(named name: String) -> ModuleSpec? { ModuleRegistry.spec(named: name, in: specs) }
 
         mutating func check(_ play: Play, known baseKnown: Set<String>, registered: inout Set<String>) {
             var known = baseKnown.union(play.vars.keys)
@@ -117,7 +118,7 @@ public enum PlaybookValidator {
         }
 
         mutating func report(_ refs: TemplateReferences, known: Set<String>, origin: SourceLocation) {
-            for ref in refs.unknown(given: known) {
+            for ref in refs.unknown(given: known.union(onDemand)) {
                 errors.append(InputError("undefined variable '\(ref.name)'", at: TemplateEngine.location(origin, line: ref.line),
                                          hint: Suggestions.hint(for: ref.name, in: known), undefinedVariable: ref.name))
             }
@@ -276,7 +277,7 @@ public enum PlaybookValidator {
 
         mutating func checkTemplateFile(_ src: String, task: PlaybookTask, baseDirectory: String, known: Set<String>, checkNames: Bool) {
             let at = task.argumentLocations["src"] ?? task.location
-            let candidates = TemplateFiles.candidates(for: src, baseDirectory: baseDirectory)
+            let candidates = ControllerFiles.candidates(src, kind: .template, baseDirectory: baseDirectory, roleDirectory: task.role?.directory)
             guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
                 errors.append(InputError("template: file '\(src)' not found", at: at,
                                          hint: "looked in " + candidates.joined(separator: ", ")))
@@ -294,24 +295,5 @@ public enum PlaybookValidator {
                 errors.append(error)
             } catch {}
         }
-    }
-}
-
-/// Where `template: src=` files are looked for.
-public enum TemplateFiles {
-    /// `src` as given if absolute; else next to the playbook, in its `templates/`, and in `../templates/`.
-    public static func candidates(for src: String, baseDirectory: String) -> [String] {
-        if src.hasPrefix("/") { return [src] }
-        let base = baseDirectory as NSString
-        return [
-            base.appendingPathComponent(src),
-            (base.appendingPathComponent("templates") as NSString).appendingPathComponent(src),
-            ((base.deletingLastPathComponent as NSString).appendingPathComponent("templates") as NSString).appendingPathComponent(src),
-        ].map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-    }
-
-    /// The first candidate that exists.
-    public static func resolve(_ src: String, baseDirectory: String) -> String? {
-        candidates(for: src, baseDirectory: baseDirectory).first { FileManager.default.fileExists(atPath: $0) }
     }
 }

@@ -19,7 +19,10 @@ public enum ModuleRegistry {
     ]
 
     /// The module called `name` (with or without a collection prefix), if any.
-    public static func spec(named name: String) -> ModuleSpec? {
+    public static func spec(named name: String) -> ModuleSpec? { spec(named: name, in: specs) }
+
+    /// The spec in `specs` called `name` (with or without a collection prefix, or an alias).
+    public static func spec(named name: String, in specs: [ModuleSpec]) -> ModuleSpec? {
         let bare = canonicalName(name)
         return specs.first { $0.name == bare || $0.aliases.contains(bare) }
     }

@@ -82,6 +82,8 @@ public struct PlaybookTask: Sendable {
     public var vars: [String: Value] = [:]
     /// Where task keywords were written (`when`, `loop`, `notify`, `name`, …), for errors.
     public var keywordLocations: [String: SourceLocation] = [:]
+    /// The role this task comes from (nil: written in the play).
+    public var role: RoleReference? = nil
 
     public init(
         name: String? = nil, module: String, arguments: [String: Value] = [:],
@@ -105,6 +107,30 @@ public struct PlaybookTask: Sendable {
         self.location = location
     }
 
-    /// What the output calls this task.
-    public var displayName: String { name ?? module }
+    /// What the output calls this task: Ansible's `role : name` for a role's task.
+    public var displayName: String {
+        guard let role else { return name ?? module }
+        return "\(role.name) : \(name ?? module)"
+    }
+}
+
+/// The role a task came from: its name and directory (templates and files are looked for
+/// there first, `ControllerFiles`), and what its inclusion gave it.
+public struct RoleReference: Sendable, Equatable {
+    public var name: String
+    /// Absolute, standardized.
+    public var directory: String
+    /// Index of the role's `PlayRole` (defaults, vars) in `Play.roles`.
+    public var instance: Int
+    /// `vars:` of the role entry (`- role: x` + `vars:`): at role vars precedence.
+    public var vars: [String: Value]
+    /// Role parameters (other keys of the role entry, `vars:` of `import_role`), above registered results.
+    public var params: [String: Value]
+    public init(name: String, directory: String, instance: Int = 0, vars: [String: Value] = [:], params: [String: Value] = [:]) {
+        self.name = name
+        self.directory = directory
+        self.instance = instance
+        self.vars = vars
+        self.params = params
+    }
 }

@@ -39,8 +39,10 @@ public enum PlaybookLoader {
                             modules: ModuleVocabulary) throws -> Playbook {
         var loader = Loader(modules: modules)
         let root = try YAMLDocument.loadValue(text: text, file: file)
-        let base = baseDirectory ?? (file as NSString).deletingLastPathComponent
-        loader.stack = [standardized(file, base: FileManager.default.currentDirectoryPath)]
+        let cwd = FileManager.default.currentDirectoryPath
+        let absolute = standardized(file, base: cwd)
+        let base = baseDirectory.map { standardized($0, base: cwd) } ?? directory(of: absolute)
+        loader.stack = [absolute]
         let plays = try loader.plays(root, file: file, baseDirectory: base)
         return Playbook(file: file, plays: plays)
     }
@@ -48,6 +50,14 @@ public enum PlaybookLoader {
     static func standardized(_ path: String, base: String) -> String {
         let absolute = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
         return URL(fileURLWithPath: absolute).standardizedFileURL.path
+    }
+
+    /// The directory of an absolute, standardized path (`/` for a file at the root). Relative
+    /// paths never get here: `q.yml` has no directory part, `./q.yml` one that is `.`, and
+    /// each play must know its directory absolutely (vars_files, templates, files).
+    static func directory(of absolutePath: String) -> String {
+        let parent = URL(fileURLWithPath: absolutePath).deletingLastPathComponent().standardizedFileURL.path
+        return parent.isEmpty ? "/" : parent
     }
 
     // MARK: -
@@ -79,7 +89,7 @@ public enum PlaybookLoader {
             }
             stack.append(absolute)
             defer { stack.removeLast() }
-            return try plays(root, file: path, baseDirectory: (path as NSString).deletingLastPathComponent)
+            return try plays(root, file: path, baseDirectory: PlaybookLoader.directory(of: absolute))
         }
 
         mutating func plays(_ root: LocatedValue, file: String, baseDirectory: String) throws -> [Play] {
@@ -172,8 +182,10 @@ public enum PlaybookLoader {
             }
             var moduleEntry: LocatedValue.Entry?
             for e in entries where !PlaybookLoader.taskKeywords.contains(e.key) {
-                if PlaybookLoader.unsupportedTaskKeywords.contains(e.key) {
-                    throw InputError("'\(e.key)' is not supported yet", at: e.keyLocation)
+                // `ansible.builtin.set_fact` is `set_fact`: one answer for both spellings.
+                let bare = ModuleVocabulary.canonicalName(e.key)
+                if PlaybookLoader.unsupportedTaskKeywords.contains(bare) {
+                    throw InputError("'\(bare)' is not supported yet", at: e.keyLocation)
                 }
                 guard spec(named: e.key) != nil else {
                     throw InputError("unknown module or keyword '\(e.key)'", at: e.keyLocation,

@@ -86,7 +86,7 @@ final class HostPlayRunner: @unchecked Sendable {
 
     func runHandlers() {
         let handlers = play.handlers.filter { h in
-            notified.contains(h.name ?? "") || h.listen.contains(where: notified.contains)
+            h.handlerNames.contains(where: notified.contains)
         }
         guard !handlers.isEmpty else { return }
         runTasks(handlers, isHandler: true)
@@ -151,8 +151,7 @@ final class HostPlayRunner: @unchecked Sendable {
         guard let spec = shared.spec(for: task) else {
             throw InputError("unknown module '\(task.module)'", at: task.location)
         }
-        var taskScope = scope
-        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task) }
+        let taskScope = scope.forTask(task, of: play)
         var items: [Value?] = [nil]
         if let loop = task.loop {
             let rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: task.location)

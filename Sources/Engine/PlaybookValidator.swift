@@ -52,7 +52,9 @@ public enum PlaybookValidator {
 
         func spec(named name: String) -> ModuleSpec? { ModuleRegistry.spec(named: name, in: specs) }
 
-        mutating func check(_ play: Play, known baseKnown: Set<String>, registered: inout Set<String>) {
+        mutating func check(_ play: Play, known playKnown: Set<String>, registered: inout Set<String>) {
+            // Every role's defaults and vars are visible to the whole play (Ansible's default).
+            let baseKnown = playKnown.union(play.roles.flatMap { Array($0.defaults.keys) + Array($0.vars.keys) })
             var known = baseKnown.union(play.vars.keys)
             var checkVariables = true
             for file in play.varsFiles {
@@ -88,8 +90,16 @@ public enum PlaybookValidator {
                 checkValue(play.vars[name]!, at: play.varLocations[name] ?? play.location, known: known, checkNames: checkVariables)
             }
             checkValue(.string(play.hosts), at: play.location, known: known, checkNames: checkVariables)
+            for role in play.roles {
+                for (name, value) in role.defaults.sorted(by: { $0.key < $1.key }) {
+                    checkValue(value, at: role.defaultLocations[name] ?? play.location, known: known, checkNames: checkVariables)
+                }
+                for (name, value) in role.vars.sorted(by: { $0.key < $1.key }) {
+                    checkValue(value, at: role.varLocations[name] ?? play.location, known: known, checkNames: checkVariables)
+                }
+            }
 
-            let handlerNames = play.handlers.compactMap(\.name) + play.handlers.flatMap(\.listen)
+            let handlerNames = play.handlers.flatMap(\.handlerNames)
             let allRegistered = registered.union((play.tasks + play.handlers).compactMap(\.register))
             for task in play.tasks {
                 check(task, known: known.union(registered), checkNames: checkVariables, handlerNames: handlerNames, baseDirectory: play.baseDirectory)
@@ -127,6 +137,7 @@ public enum PlaybookValidator {
         mutating func check(_ task: PlaybookTask, known taskKnownBase: Set<String>, checkNames: Bool,
                             handlerNames: [String], baseDirectory: String) {
             var known = taskKnownBase.union(task.vars.keys)
+            if let role = task.role { known.formUnion(role.vars.keys); known.formUnion(role.params.keys) }
             if task.loop != nil { known.formUnion([task.loopVariable, "ansible_loop"]) }
 
             // Collect every reference of the task first: `x is defined` in `when` guards `x` in arguments.

@@ -91,7 +91,7 @@ public enum RunPreflight {
                 let scope = layers.scope
                 for task in play.tasks + play.handlers where task.isSelected(tags: tags, skipTags: skipTags) {
                     guard let spec = ModuleRegistry.spec(named: task.module, in: specs) else { continue }
-                    if let error = check(task, spec: spec, scope: scope, baseDirectory: play.baseDirectory, dynamic: dynamic, checked: &checked),
+                    if let error = check(task, of: play, spec: spec, scope: scope, dynamic: dynamic, checked: &checked),
                        !errors.contains(error) {
                         errors.append(error)
                     }
@@ -181,10 +181,9 @@ public enum RunPreflight {
     }
 
     /// The first problem of `task` on one host, or nil (fine, or known only at run time).
-    static func check(_ task: PlaybookTask, spec: ModuleSpec, scope: VariableScope, baseDirectory: String,
+    static func check(_ task: PlaybookTask, of play: Play, spec: ModuleSpec, scope: VariableScope,
                       dynamic: Set<String>, checked: inout Set<String>) -> InputError? {
-        var taskScope = scope
-        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task) }
+        let taskScope = scope.forTask(task, of: play)
         var items: [Value?] = [nil]
         if let loop = task.loop {
             let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
@@ -231,7 +230,7 @@ public enum RunPreflight {
             } catch {
                 return InputError("\(task.module): \(error)", at: task.location)
             }
-            if let error = checkLocalSource(spec.name, arguments, task: task, baseDirectory: baseDirectory) { return error }
+            if let error = checkLocalSource(spec.name, arguments, task: task, baseDirectory: play.baseDirectory) { return error }
         }
         return nil
     }

@@ -9,11 +9,6 @@ public enum ModuleRegistry {
         CommandModule.commandSpec,
         CommandModule.shellSpec,
         DebugModule.spec,
-        FileModule.spec,
-        CopyModule.spec,
-        TemplateModule.spec,
-        LineInFileModule.spec,
-        UnarchiveModule.spec,
         MySQLDatabaseModule.spec,
         MySQLUserModule.spec,
     ]

@@ -34,6 +34,9 @@ public struct Play: Sendable {
     public var varLocations: [String: SourceLocation] = [:]
     /// Where `vars_files` was written.
     public var varsFilesLocation: SourceLocation? = nil
+    /// The roles the play uses (`roles:`, their dependencies, `import_role`), in the order
+    /// they were loaded; their tasks and handlers are in `tasks` and `handlers`.
+    public var roles: [PlayRole] = []
 
     public init(
         name: String? = nil, hosts: String, vars: [String: Value] = [:], varsFiles: [String] = [],

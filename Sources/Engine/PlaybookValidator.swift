@@ -164,6 +164,16 @@ public enum PlaybookValidator {
                     guarded.formUnion(r.guarded)
                 } catch let error as InputError { errors.append(error) } catch {}
             }
+            // changed_when / failed_when also see the task's own result, under its register name.
+            var resultRefs: [(TemplateReferences, SourceLocation)] = []
+            for (keyword, conditions) in [("changed_when", task.changedWhen), ("failed_when", task.failedWhen)] {
+                let at = task.keywordLocations[keyword] ?? task.location
+                for condition in conditions ?? [] {
+                    do {
+                        resultRefs.append((try TemplateEngine.references(inCondition: condition, origin: at), at))
+                    } catch let error as InputError { errors.append(error) } catch {}
+                }
+            }
             if let name = task.name { collect(.string(name), at: task.keywordLocations["name"] ?? task.location, errors: &errors) }
             if let loop = task.loop {
                 let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
@@ -181,6 +191,12 @@ public enum PlaybookValidator {
                     var r = r
                     r.guarded.formUnion(guarded)
                     report(r, known: known, origin: origin)
+                }
+                let withResult = task.register.map { known.union([$0]) } ?? known
+                for (r, origin) in resultRefs {
+                    var r = r
+                    r.guarded.formUnion(guarded)
+                    report(r, known: withResult, origin: origin)
                 }
             }
 

@@ -85,6 +85,10 @@ public struct PlaybookTask: Sendable {
     public var vars: [String: Value] = [:]
     /// Where task keywords were written (`when`, `loop`, `notify`, `name`, …), for errors.
     public var keywordLocations: [String: SourceLocation] = [:]
+    /// `changed_when:` / `failed_when:` (Jinja expressions, all must hold), evaluated with the
+    /// task's result under its `register` name; nil when not given.
+    public var changedWhen: [String]? = nil
+    public var failedWhen: [String]? = nil
     /// The role this task comes from (nil: written in the play).
     public var role: RoleReference? = nil
 

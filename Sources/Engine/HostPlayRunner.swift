@@ -181,6 +181,9 @@ final class HostPlayRunner: @unchecked Sendable {
             let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
             let module = try spec.make(arguments)
             var context = makeContext(scope: itemScope, become: task.become ?? play.become)
+            // Task `check_mode:` / `diff:` win over --check / --diff (Ansible's rule).
+            context.checkMode = task.checkMode ?? options.checkMode
+            context.diffMode = task.diff ?? options.diffMode
             context.roleDirectory = task.role?.directory
             result.append(PreparedItem(module: module, context: context, label: item.map { label(for: $0) }, item: item, scope: itemScope))
         }
@@ -327,7 +330,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 }
             }
         } catch let problem {
-            if outcome.assumed && options.checkMode { return }
+            if outcome.assumed && item.context.checkMode { return }
             error = problem
             result["failed"] = true
         }
@@ -355,7 +358,7 @@ final class HostPlayRunner: @unchecked Sendable {
         reporter.report(.task(TaskReport(
             host: host, play: playName, task: redactor.redact(name), status: status, changed: changed,
             duration: Date().timeIntervalSince(started), message: message.map(redactor.redact),
-            diff: options.diffMode ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
+            diff: (task.diff ?? options.diffMode) ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
     }
 }
 

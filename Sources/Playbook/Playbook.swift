@@ -89,6 +89,9 @@ public struct PlaybookTask: Sendable {
     /// task's result under its `register` name; nil when not given.
     public var changedWhen: [String]? = nil
     public var failedWhen: [String]? = nil
+    /// `check_mode:` / `diff:` on the task: they override `--check` / `--diff` for it (nil: the run's).
+    public var checkMode: Bool? = nil
+    public var diff: Bool? = nil
     /// The role this task comes from (nil: written in the play).
     public var role: RoleReference? = nil
 

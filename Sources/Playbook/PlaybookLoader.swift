@@ -10,13 +10,14 @@ public enum PlaybookLoader {
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "loop_control", "register",
         "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
+        "check_mode", "diff",
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
         "block", "rescue", "always", "include_tasks", "import_tasks",
         "include", "include_vars", "delegate_to", "run_once",
         "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
-        "environment", "no_log", "check_mode", "diff", "local_action", "set_fact",
+        "environment", "no_log", "local_action", "set_fact",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
         "serial", "strategy", "max_fail_percentage", "environment",
@@ -279,6 +280,8 @@ public enum PlaybookLoader {
             if let i = node["ignore_errors"] { task.ignoreErrors = try bool(i, "ignore_errors") }
             if let c = node["changed_when"] { task.changedWhen = try conditions(c) }
             if let f = node["failed_when"] { task.failedWhen = try conditions(f) }
+            if let c = node["check_mode"] { task.checkMode = try bool(c, "check_mode") }
+            if let d = node["diff"] { task.diff = try bool(d, "diff") }
             if let v = node["vars"] { task.vars = try variables(v, what: "task vars").0 }
             if !handlers, task.listen.count > 0, let at = task.keywordLocations["listen"] {
                 throw InputError("'listen' is only for handlers", at: at)

@@ -23,4 +23,5 @@
 // - `when:` truthiness is `Value.isTruthy` (the strings "false"/"no"/"0" are false).
 // - A rendered string is secret when any value read while rendering contained a secret.
 // - Roles are expanded by the loader (`roles:`, `meta/main.yml` dependencies, `import_role`/`include_role`, both static); `Play.roles` keeps their defaults and vars, `VariableScope.forTask` layers them.
-// - Not supported (clear errors): `block/rescue/always`, `include_tasks`/`import_tasks`, `delegate_to`, `serial`.
+// - `import_tasks`/`include_tasks` with a literal file name are expanded by the loader too (`TaskIncludeLoader.swift`).
+// - Not supported (clear errors): `block/rescue/always`, templated `include_tasks` names, `delegate_to`, `serial`.

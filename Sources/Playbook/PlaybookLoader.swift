@@ -14,7 +14,7 @@ public enum PlaybookLoader {
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
-        "block", "rescue", "always", "include_tasks", "import_tasks",
+        "block", "rescue", "always",
         "include", "include_vars", "delegate_to", "run_once",
         "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
         "environment", "no_log", "local_action", "set_fact",
@@ -174,8 +174,11 @@ public enum PlaybookLoader {
             return play
         }
 
-        /// The tasks of a list; `import_role`/`include_role` items become the role's tasks.
-        func tasks(_ node: LocatedValue, key: String, handlers: Bool, roles: RoleCollector) throws -> [PlaybookTask] {
+        /// The tasks of a list; `import_role`/`include_role` items become the role's tasks,
+        /// `import_tasks`/`include_tasks` items the file's. `directory`: where the list's file
+        /// is (included files are looked for there first), nil for the playbook's.
+        func tasks(_ node: LocatedValue, key: String, handlers: Bool, roles: RoleCollector,
+                   directory: String? = nil) throws -> [PlaybookTask] {
             if node.isNull { return [] }
             guard let items = node.items else {
                 throw InputError("\(key) must be a list", at: node.location,
@@ -185,6 +188,8 @@ public enum PlaybookLoader {
             for item in items {
                 if let inclusion = try roleTask(item, handlers: handlers) {
                     result += try roleTasks(inclusion, roles: roles)
+                } else if let include = try taskInclude(item) {
+                    result += try includedTasks(include, handlers: handlers, roles: roles, directory: directory ?? roles.baseDirectory)
                 } else {
                     result.append(try task(item, handlers: handlers))
                 }

@@ -15,6 +15,8 @@ final class RoleCollector {
     /// Role directories being expanded, outermost first, for the dependency cycle check.
     var chain: [String] = []
     var handlerFiles: Set<String> = []
+    /// Task files being included (`import_tasks`), outermost first, for the cycle check.
+    var includeChain: [String] = []
 
     init(baseDirectory: String) { self.baseDirectory = baseDirectory }
 }
@@ -212,12 +214,14 @@ extension PlaybookLoader.Loader {
 
         if let file = try roleFile(directory, "tasks", inclusion.tasksFrom, at: inclusion.location) {
             let root = try YAMLDocument.loadValue(path: file)
-            tasks += try self.tasks(root, key: "tasks", handlers: false, roles: roles).map { adopt($0, conditions: true) }
+            tasks += try self.tasks(root, key: "tasks", handlers: false, roles: roles, directory: (file as NSString).deletingLastPathComponent)
+                .map { adopt($0, conditions: true) }
         }
         if let file = try roleFile(directory, "handlers", inclusion.handlersFrom, at: inclusion.location),
            roles.handlerFiles.insert(file).inserted {
             let root = try YAMLDocument.loadValue(path: file)
-            roles.handlers += try self.tasks(root, key: "handlers", handlers: true, roles: roles).map { adopt($0, conditions: false) }
+            roles.handlers += try self.tasks(root, key: "handlers", handlers: true, roles: roles, directory: (file as NSString).deletingLastPathComponent)
+                .map { adopt($0, conditions: false) }
         }
         return tasks
     }

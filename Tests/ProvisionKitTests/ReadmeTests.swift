@@ -18,7 +18,7 @@ final class ReadmeTests: XCTestCase {
             "Play keywords: \(code(PlaybookLoader.playKeywords)).",
             "Not yet (a clear error): \(code(PlaybookLoader.unsupportedPlayKeywords.sorted())).",
             "",
-            "Task keywords: \(code(PlaybookLoader.taskKeywords)); `import_role`, `include_role`.",
+            "Task keywords: \(code(PlaybookLoader.taskKeywords)); expanded when loading: \(code(PlaybookLoader.Loader.roleTaskKeywords + PlaybookLoader.Loader.taskIncludeKeywords)).",
             "Not yet (a clear error): \(code(PlaybookLoader.unsupportedTaskKeywords.sorted())).",
             "",
             "| module | also called | parameters (required in bold) |",

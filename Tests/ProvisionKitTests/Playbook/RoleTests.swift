@@ -129,8 +129,52 @@ final class RoleTests: XCTestCase {
     func testAMistakeInARoleNamesTheRolesFileAndLine() throws {
         try write("roles/web/tasks/main.yml", "- name: port\n  debug: msg=x\n- name: typo\n  shel: echo\n")
         XCTAssertEqual(loadError(), "roles/web/tasks/main.yml:4: unknown module or keyword 'shel' (did you mean 'shell'?)")
-        try write("roles/web/tasks/main.yml", "- include_tasks: other.yml\n")
-        XCTAssertEqual(loadError(), "roles/web/tasks/main.yml:1: 'include_tasks' is not supported yet")
+        try write("roles/web/tasks/main.yml", "- block: []\n")
+        XCTAssertEqual(loadError(), "roles/web/tasks/main.yml:1: 'block' is not supported yet")
+    }
+
+    // MARK: import_tasks / include_tasks
+
+    func testTaskFilesAreIncludedBesideTheIncludingFileUnderItsConditions() throws {
+        try write("roles/web/tasks/main.yml", """
+            - name: port
+              debug: msg=x
+            - include_tasks: extra.yml
+              when: web_extra
+            """)
+        try write("inc.yml", """
+            - hosts: all
+              tasks:
+                - import_tasks: tasks/setup.yml
+                  tags: [setup]
+                  vars: {step: one}
+            """)
+        try write("tasks/setup.yml", "- name: first\n  debug: msg=\"{{ step }}\"\n  vars: {step: own}\n- ansible.builtin.import_tasks: more.yml\n")
+        try write("tasks/more.yml", "- name: second\n  debug: msg=more\n  when: later\n")
+        let tasks = try load("inc.yml").plays[0].tasks
+        XCTAssertEqual(tasks.map(\.displayName), ["first", "second"])
+        XCTAssertEqual(tasks[0].vars, ["step": "one"])      // include parameters win over task vars
+        XCTAssertEqual(tasks[1].when, ["later"])
+        XCTAssertEqual(tasks.map(\.tags), [["setup"], ["setup"]])
+        XCTAssertEqual(tasks[1].location.file.replacingOccurrences(of: dir + "/", with: ""), "tasks/more.yml")
+
+        // In a role, tasks/extra.yml beside tasks/main.yml, and the tasks are the role's.
+        let web = try load().plays[0].tasks.filter { $0.role?.name == "web" }
+        XCTAssertEqual(web.map(\.displayName), ["web : port", "web : extra"])
+        XCTAssertEqual(web[1].when, ["with_web | default(true)", "web_extra"])
+    }
+
+    func testTaskIncludeMistakesAreClear() throws {
+        try write("inc.yml", "- hosts: all\n  tasks:\n    - include_tasks: setup-{{ ansible_os_family }}.yml\n")
+        XCTAssertEqual(loadError("inc.yml"), "inc.yml:3: include_tasks: a templated file name is not supported yet (name the file literally, or choose with when: on one import per file)")
+        try write("inc.yml", "- hosts: all\n  tasks:\n    - import_tasks: nothere.yml\n")
+        XCTAssertTrue(loadError("inc.yml").hasPrefix("inc.yml:3: import_tasks: file not found: 'nothere.yml' (looked for nothere.yml"), loadError("inc.yml"))
+        try write("inc.yml", "- hosts: all\n  tasks:\n    - import_tasks: a.yml\n")
+        try write("a.yml", "- import_tasks: b.yml\n")
+        try write("b.yml", "- import_tasks: a.yml\n")
+        XCTAssertEqual(loadError("inc.yml"), "b.yml:1: import_tasks cycle: a.yml -> b.yml -> a.yml (a task file cannot include itself, directly or through others)")
+        try write("inc.yml", "- hosts: all\n  tasks:\n    - include_tasks: {file: a.yml, apply: {tags: x}}\n")
+        XCTAssertEqual(loadError("inc.yml"), "inc.yml:3: include_tasks: unknown parameter 'apply' ('apply' is not supported yet)")
     }
 
     // MARK: validate and preflight see the roles

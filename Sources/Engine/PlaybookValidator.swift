@@ -137,7 +137,7 @@ public enum PlaybookValidator {
         mutating func check(_ task: PlaybookTask, known taskKnownBase: Set<String>, checkNames: Bool,
                             handlerNames: [String], baseDirectory: String) {
             var known = taskKnownBase.union(task.vars.keys)
-            if let role = task.role { known.formUnion(role.vars.keys); known.formUnion(role.params.keys) }
+            if let role = task.role { known.formUnion(role.vars.keys); known.formUnion(role.params.keys); known.insert("role_path") }
             if task.loop != nil { known.formUnion([task.loopVariable, "ansible_loop"]) }
 
             // Collect every reference of the task first: `x is defined` in `when` guards `x` in arguments.

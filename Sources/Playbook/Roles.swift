@@ -104,11 +104,12 @@ extension Play {
 
 extension VariableScope {
     /// What `task` of `play` sees on top of its host's layers: its role's layers
-    /// (`Play.roleLayers`) and its own `vars:`. The run and the preflight both build a
-    /// task's variables here.
+    /// (`Play.roleLayers`, and `role_path`, the role's directory) and its own `vars:`. The
+    /// run and the preflight both build a task's variables here.
     public func forTask(_ task: PlaybookTask, of play: Play) -> VariableScope {
         var scope = self
-        let role = play.roleLayers(for: task)
+        var role = play.roleLayers(for: task)
+        if let reference = task.role { role.params["role_path"] = .string(reference.directory) }
         if !role.defaults.isEmpty { scope.add(role.defaults, at: .roleDefaults) }
         if !role.vars.isEmpty { scope.add(role.vars, at: .roleVars) }
         if !task.vars.isEmpty { scope.add(task.vars, at: .task) }

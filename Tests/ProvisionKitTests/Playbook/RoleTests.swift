@@ -49,16 +49,16 @@ final class RoleTests: XCTestCase {
         let play = try load().plays[0]
         XCTAssertEqual(play.tasks.map(\.displayName), [
             "before the roles",
-            "base : base directory", "common : level", "common : motd", "common : banner",
+            "base : base directory", "common : level", "common : where", "common : motd", "common : banner",
             "web : port", "base : base directory",   // import_role runs a role again, `roles:` once
             "after the roles", "last",
         ])
         XCTAssertEqual(play.handlers.map(\.displayName), ["common : motd changed"])
         XCTAssertEqual(play.roles.map(\.name), ["base", "common", "web"])
-        let motd = play.tasks[3]
+        let motd = play.tasks[4]
         XCTAssertEqual(motd.role?.directory, URL(fileURLWithPath: dir + "/roles/common").standardizedFileURL.path)
         XCTAssertEqual(motd.location.file.replacingOccurrences(of: dir + "/", with: ""), "roles/common/tasks/main.yml")
-        XCTAssertEqual(motd.location.line, 3)
+        XCTAssertEqual(motd.location.line, 5)
     }
 
     func testARoleEntrysWhenTagsAndVarsReachEveryTaskOfTheRole() throws {
@@ -70,7 +70,7 @@ final class RoleTests: XCTestCase {
         XCTAssertEqual(web[0].role?.vars, ["web_port": 8080])
         XCTAssertEqual(web[0].role?.params, ["web_label": "from-params"])
         // The base that web imports keeps its own role, under web's conditions.
-        let importedBase = play.tasks[6]
+        let importedBase = play.tasks[7]
         XCTAssertEqual(importedBase.role?.name, "base")
         XCTAssertEqual(importedBase.when, ["with_web | default(true)"])
         XCTAssertEqual(importedBase.tags, ["web"])
@@ -188,7 +188,7 @@ final class RoleTests: XCTestCase {
         try FileManager.default.removeItem(atPath: dir + "/roles/common/templates/motd.j2")
         let missing = RunPreflight.validate(playbook: try load()).map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
         XCTAssertEqual(missing.count, 1)
-        XCTAssertTrue(missing[0].hasPrefix("roles/common/tasks/main.yml:4: template: file 'motd.j2' not found (looked in roles/common/templates/motd.j2, roles/common/motd.j2, motd.j2, templates/motd.j2"), missing[0])
+        XCTAssertTrue(missing[0].hasPrefix("roles/common/tasks/main.yml:6: template: file 'motd.j2' not found (looked in roles/common/templates/motd.j2, roles/common/motd.j2, motd.j2, templates/motd.j2"), missing[0])
     }
 
     func testThePreflightChecksARolesFilesWithItsParameters() throws {
@@ -199,7 +199,7 @@ final class RoleTests: XCTestCase {
                                                  extraVariables: ["out": "/tmp"], secretVariables: [:])
             .map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
         XCTAssertEqual(problems.count, 1)
-        XCTAssertTrue(problems[0].hasPrefix("roles/common/tasks/main.yml:7: copy: src 'banner.txt' not found on the controller (tried roles/common/files/banner.txt, roles/common/banner.txt, banner.txt, files/banner.txt"), problems[0])
+        XCTAssertTrue(problems[0].hasPrefix("roles/common/tasks/main.yml:9: copy: src 'banner.txt' not found on the controller (tried roles/common/files/banner.txt, roles/common/banner.txt, banner.txt, files/banner.txt"), problems[0])
     }
 
     // MARK: running them
@@ -214,6 +214,7 @@ final class RoleTests: XCTestCase {
         XCTAssertEqual(recap.first?.1.failed, 0, "\(reporter.tasks.map { "\($0.task): \($0.message ?? "")" })")
         func message(_ task: String) -> String? { reporter.tasks.first { $0.task == task }?.message }
         XCTAssertEqual(message("common : level"), "role vars")              // role vars > play vars
+        XCTAssertEqual(message("common : where"), URL(fileURLWithPath: dir + "/roles/common").standardizedFileURL.path)
         XCTAssertEqual(message("web : port"), "8080 from-params")           // entry vars, role params
         XCTAssertEqual(message("after the roles"), "hello from defaults")   // role defaults are play-wide
         XCTAssertEqual(try String(contentsOfFile: out + "/motd", encoding: .utf8), "hello from defaults on local (\(out)/base)\n")

@@ -144,6 +144,8 @@ final class HostPlayRunner: @unchecked Sendable {
         layers.registered = registered
         layers.secrets = options.secretVariables
         layers.extra = options.extraVariables
+        layers.magic = MagicVariables.values(host: host, facts: layers.facts, playHosts: shared.hosts,
+                                             baseDirectory: play.baseDirectory, groups: services.groups, options: options)
         return layers.scope
     }
 
@@ -369,6 +371,8 @@ struct RunServices: Sendable {
     let pool: ConnectionPool
     let reporter: RunReporter
     let redactor: Redactor
+    /// The `groups` magic variable (`MagicVariables.groups`).
+    let groups: Value
 }
 
 /// What the hosts of one play (one batch of them) share: the play and its place in the

@@ -52,7 +52,8 @@ public final class PlaybookRunner: @unchecked Sendable {
         for value in options.extraVariables.values { redactor.register(value) }
         for value in options.secretVariables.values { redactor.register(value) }
 
-        let services = RunServices(options: options, pool: pool, reporter: reporter, redactor: redactor)
+        let services = RunServices(options: options, pool: pool, reporter: reporter, redactor: redactor,
+                                   groups: MagicVariables.groups(of: inventory))
         var recaps: [String: HostRecap] = [:]
         var order: [String] = []
         var retired = Set<String>()  // failed or unreachable: no later play runs there

@@ -5,12 +5,8 @@ import ProvisionCore
 
 /// `provision validate`: every problem a playbook has, before anything connects.
 public enum PlaybookValidator {
-    /// Variables the engine provides on every host besides facts.
-    public static let magicVariables: Set<String> = [
-        "inventory_hostname", "inventory_hostname_short", "hostvars", "groups", "group_names",
-        "play_hosts", "ansible_play_hosts", "ansible_play_batch", "ansible_check_mode", "ansible_diff_mode",
-        "playbook_dir", "omit", "ansible_facts", "ansible_host", "ansible_user", "ansible_port",
-    ]
+    /// Variables the engine provides on every host besides facts (`MagicVariables`).
+    public static var magicVariables: Set<String> { MagicVariables.names }
 
     /// Loads `path` and validates it: a load error (YAML, shape) is the only error then.
     public static func validate(path: String, specs: [ModuleSpec] = ModuleRegistry.specs,

@@ -5,7 +5,7 @@ import ProvisionCore
 /// role defaults < playbook defaults (`group_vars/all.yml` beside the playbook) < inventory
 /// `all` < parent groups < child groups < host vars < facts < play `vars` < play
 /// `vars_files` < role vars < task `vars` < registered results < role parameters < loop
-/// variable < secrets < extra vars (`-e`). The roles' places are Ansible's.
+/// variable < secrets < extra vars (`-e`) < magic variables. The roles' places are Ansible's.
 public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var rank: Int
     public var name: String
@@ -37,6 +37,8 @@ public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringCo
     public static let loop = VariablePrecedence(rank: 950, name: "loop variable")
     public static let secrets = VariablePrecedence(rank: 990, name: "secrets file")
     public static let extra = VariablePrecedence(rank: 1000, name: "extra vars")
+    /// Ansible's magic variables the engine sets (`groups`, `ansible_check_mode`, …): not a user's to set.
+    public static let magic = VariablePrecedence(rank: 1010, name: "magic variables")
 
     public static func < (a: VariablePrecedence, b: VariablePrecedence) -> Bool { a.rank < b.rank }
     public var description: String { name }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Engine
 @testable import Modules
 @testable import Playbook
 
@@ -20,6 +21,8 @@ final class ReadmeTests: XCTestCase {
             "",
             "Task keywords: \(code(PlaybookLoader.taskKeywords)); expanded when loading: \(code(PlaybookLoader.Loader.roleTaskKeywords + PlaybookLoader.Loader.taskIncludeKeywords)).",
             "Not yet (a clear error): \(code(PlaybookLoader.unsupportedTaskKeywords.sorted())).",
+            "",
+            "Magic variables: \(code(MagicVariables.names.sorted())), and `role_path` in a role; facts: \(code(Facts.variableNames.sorted())).",
             "",
             "| module | also called | parameters (required in bold) |",
             "| --- | --- | --- |",

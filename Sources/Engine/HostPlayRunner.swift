@@ -95,7 +95,7 @@ final class HostPlayRunner: @unchecked Sendable {
 
     func runHandlers() {
         let handlers = play.handlers.filter { h in
-            notified.contains(h.name ?? "") || h.listen.contains(where: notified.contains)
+            h.handlerNames.contains(where: notified.contains)
         }
         guard !handlers.isEmpty else { return }
         runTasks(handlers, isHandler: true)
@@ -154,6 +154,8 @@ final class HostPlayRunner: @unchecked Sendable {
         layers.registered = registered
         layers.secrets = options.secretVariables
         layers.extra = options.extraVariables
+        layers.magic = MagicVariables.values(host: host, facts: layers.facts, playHosts: shared.hosts,
+                                             baseDirectory: play.baseDirectory, groups: services.groups, options: options)
         return layers.scope
     }
 
@@ -161,8 +163,10 @@ final class HostPlayRunner: @unchecked Sendable {
         guard let spec = shared.spec(for: task) else {
             throw InputError("unknown module '\(task.module)'", at: task.location)
         }
-        var taskScope = scope
-        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task); redactor.register(variables: task.vars) }
+        let taskScope = scope.forTask(task, of: play)
+        // Secrets by name are masked wherever they are defined: the task's and its role's vars too.
+        let role = play.roleLayers(for: task)
+        for layer in [task.vars, role.defaults, role.vars, role.params] where !layer.isEmpty { redactor.register(variables: layer) }
         var items: [Value?] = [nil]
         if let loop = task.loop {
             let rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: task.location)
@@ -191,8 +195,12 @@ final class HostPlayRunner: @unchecked Sendable {
             }
             let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
             let module = try spec.make(arguments)
-            let context = makeContext(scope: itemScope, become: task.become ?? play.become)
-            result.append(PreparedItem(module: module, context: context, label: item.map { label(for: $0) }, item: item))
+            var context = makeContext(scope: itemScope, become: task.become ?? play.become)
+            // Task `check_mode:` / `diff:` win over --check / --diff (Ansible's rule).
+            context.checkMode = task.checkMode ?? options.checkMode
+            context.diffMode = task.diff ?? options.diffMode
+            context.roleDirectory = task.role?.directory
+            result.append(PreparedItem(module: module, context: context, label: item.map { label(for: $0) }, item: item, scope: itemScope))
         }
         if result.allSatisfy({ $0 == nil }) {
             return .skipped("conditional result was false")
@@ -246,36 +254,44 @@ final class HostPlayRunner: @unchecked Sendable {
                 continue
             }
             let itemStarted = Date()
+            var outcome = TaskOutcome(changed: false)
+            var skipped = false
+            var error: Error?
+            var reg: [String: Value]
             do {
                 var probe = probes[index * 10_000 + k]
                 if probe == nil, let snippet = try item.module.probe(item.context) {
                     let r = try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
                     probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
                 }
-                let (outcome, skipped) = try item.module.run(probe: probe, context: item.context)
-                anyChanged = anyChanged || outcome.changed
-                var reg = outcome.registered
+                (outcome, skipped) = try item.module.run(probe: probe, context: item.context)
+                reg = outcome.registered
                 reg["changed"] = .bool(outcome.changed)
                 reg["failed"] = false
                 reg["skipped"] = .bool(skipped)
                 if let m = outcome.message { reg["msg"] = .string(m) }
-                if let item = item.item { reg["item"] = item }
-                results.append(.dict(reg))
-                report(task, skipped ? .skipped : (outcome.changed ? .changed : .ok), changed: outcome.changed,
-                       message: outcome.message, diff: outcome.diff, started: itemStarted, label: item.label, assumed: outcome.assumed)
-            } catch let error as ConnectionError {
-                markUnreachable(error)
+            } catch let failure as ConnectionError {
+                markUnreachable(failure)
                 return false
-            } catch {
+            } catch let failure {
+                error = failure
+                reg = ["failed": true, "changed": false, "msg": .string("\(failure)")]
+                if let me = failure as? ModuleError { reg.merge(me.registered) { $1 } }
+            }
+            if let item = item.item { reg["item"] = item }
+            if !skipped { applyResultConditions(task, item: item, result: &reg, outcome: &outcome, error: &error) }
+            results.append(.dict(reg))
+            if let error {
                 failure = error
-                var reg: [String: Value] = ["failed": true, "changed": false, "msg": .string("\(error)")]
-                if let me = error as? ModuleError { reg.merge(me.registered) { $1 } }
-                results.append(.dict(reg))
                 if !task.ignoreErrors {
                     fail(task, error: error, started: itemStarted, label: item.label)
                     break
                 }
                 report(task, .failed, changed: false, message: "\(error) (ignored)", diff: nil, started: itemStarted, label: item.label, ignored: true)
+            } else {
+                anyChanged = anyChanged || outcome.changed
+                report(task, skipped ? .skipped : (outcome.changed ? .changed : .ok), changed: outcome.changed,
+                       message: outcome.message, diff: outcome.diff, started: itemStarted, label: item.label, assumed: outcome.assumed)
             }
         }
         if let register = task.register {
@@ -296,6 +312,43 @@ final class HostPlayRunner: @unchecked Sendable {
             }
         }
         return anyChanged || failure != nil
+    }
+
+    /// `changed_when` then `failed_when` (Ansible's order), with the task's result under its
+    /// `register` name: they decide what the task reports and registers. A module failure
+    /// that `failed_when` says is none becomes a success. In check mode, a change assumed
+    /// without running keeps its verdict when the conditions need the missing output.
+    func applyResultConditions(_ task: PlaybookTask, item: PreparedItem, result: inout [String: Value],
+                               outcome: inout TaskOutcome, error: inout Error?) {
+        guard task.changedWhen != nil || task.failedWhen != nil else { return }
+        var scope = item.scope
+        if let register = task.register { scope.add([register: .dict(result)], at: .registered) }
+        do {
+            if let conditions = task.changedWhen {
+                let at = task.keywordLocations["changed_when"] ?? task.location
+                outcome.changed = try TemplateEngine.evaluateConditions(conditions, variables: scope, origin: at)
+                outcome.assumed = false
+                result["changed"] = .bool(outcome.changed)
+                if let register = task.register { scope.set(register, .dict(result), at: .registered) }
+            }
+            if let conditions = task.failedWhen {
+                let at = task.keywordLocations["failed_when"] ?? task.location
+                let failed = try TemplateEngine.evaluateConditions(conditions, variables: scope, origin: at)
+                result["failed"] = .bool(failed)
+                if failed, error == nil {
+                    error = ModuleError("failed_when is true: \(conditions.joined(separator: " and "))")
+                    result["msg"] = .string("failed_when is true")
+                } else if !failed, error != nil {
+                    error = nil
+                    outcome.changed = task.changedWhen == nil ? (result["changed"]?.isTruthy ?? false) : outcome.changed
+                    outcome.message = result["msg"]?.text
+                }
+            }
+        } catch let problem {
+            if outcome.assumed && item.context.checkMode { return }
+            error = problem
+            result["failed"] = true
+        }
     }
 
     func fail(_ task: PlaybookTask, error: Error, started: Date, label: String? = nil) {
@@ -320,7 +373,7 @@ final class HostPlayRunner: @unchecked Sendable {
         reporter.report(.task(TaskReport(
             host: host, play: playName, task: redactor.redact(name), status: status, changed: changed,
             duration: Date().timeIntervalSince(started), message: message.map(redactor.redact),
-            diff: options.diffMode ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
+            diff: (task.diff ?? options.diffMode) ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
     }
 }
 
@@ -331,6 +384,8 @@ struct RunServices: Sendable {
     let pool: ConnectionPool
     let reporter: RunReporter
     let redactor: Redactor
+    /// The `groups` magic variable (`MagicVariables.groups`).
+    let groups: Value
 }
 
 /// What the hosts of one play (one batch of them) share: the play and its place in the

@@ -57,7 +57,8 @@ public final class PlaybookRunner: @unchecked Sendable {
             redactor.register(variables: defaults[index])
         }
 
-        let services = RunServices(options: options, pool: pool, reporter: reporter, redactor: redactor)
+        let services = RunServices(options: options, pool: pool, reporter: reporter, redactor: redactor,
+                                   groups: MagicVariables.groups(of: inventory))
         var recaps: [String: HostRecap] = [:]
         var order: [String] = []
         var retired = Set<String>()  // failed or unreachable: no later play runs there

@@ -5,12 +5,8 @@ import ProvisionCore
 
 /// `provision validate`: every problem a playbook has, before anything connects.
 public enum PlaybookValidator {
-    /// Variables the engine provides on every host besides facts.
-    public static let magicVariables: Set<String> = [
-        "inventory_hostname", "inventory_hostname_short", "hostvars", "groups", "group_names",
-        "play_hosts", "ansible_play_hosts", "ansible_play_batch", "ansible_check_mode", "ansible_diff_mode",
-        "playbook_dir", "omit", "ansible_facts", "ansible_host", "ansible_user", "ansible_port",
-    ]
+    /// Variables the engine provides on every host besides facts (`MagicVariables`).
+    public static var magicVariables: Set<String> { MagicVariables.names }
 
     /// Loads `path` and validates it: a load error (YAML, shape) is the only error then.
     public static func validate(path: String, specs: [ModuleSpec] = ModuleRegistry.specs,
@@ -27,9 +23,12 @@ public enum PlaybookValidator {
 
     /// All problems in `playbook`, in document order. `knownVariables`: inventory variables
     /// (and `-e` names) that will exist at run time.
+    /// `onDemandVariables`: names that count as defined where read (a run provides them) but
+    /// are not suggested for typos (the secrets, which only some playbooks use).
     public static func validate(playbook: Playbook, specs: [ModuleSpec] = ModuleRegistry.specs,
-                                knownVariables: Set<String> = []) -> [InputError] {
+                                knownVariables: Set<String> = [], onDemandVariables: Set<String> = []) -> [InputError] {
         var v = Validation(specs: specs)
+        v.onDemand = onDemandVariables
         var registeredBefore: Set<String> = []
         for play in playbook.plays {
             v.check(play, known: knownVariables.union(Facts.variableNames).union(magicVariables), registered: &registeredBefore)
@@ -41,17 +40,17 @@ public enum PlaybookValidator {
 
     struct Validation {
         let specs: [ModuleSpec]
+        var onDemand: Set<String> = []
         var errors: [InputError] = []
         var checkedTemplates: Set<String> = []
 
         init(specs: [ModuleSpec]) { self.specs = specs }
 
-        func spec(named name: String) -> ModuleSpec? {
-            let bare = ModuleRegistry.canonicalName(name)
-            return specs.first { $0.name == bare || $0.aliases.contains(bare) }
-        }
+        func spec(named name: String) -> ModuleSpec? { ModuleRegistry.spec(named: name, in: specs) }
 
-        mutating func check(_ play: Play, known baseKnown: Set<String>, registered: inout Set<String>) {
+        mutating func check(_ play: Play, known playKnown: Set<String>, registered: inout Set<String>) {
+            // Every role's defaults and vars are visible to the whole play (Ansible's default).
+            let baseKnown = playKnown.union(play.roles.flatMap { Array($0.defaults.keys) + Array($0.vars.keys) })
             var known = baseKnown.union(play.vars.keys)
             var checkVariables = true
             for file in play.varsFiles {
@@ -87,8 +86,16 @@ public enum PlaybookValidator {
                 checkValue(play.vars[name]!, at: play.varLocations[name] ?? play.location, known: known, checkNames: checkVariables)
             }
             checkValue(.string(play.hosts), at: play.location, known: known, checkNames: checkVariables)
+            for role in play.roles {
+                for (name, value) in role.defaults.sorted(by: { $0.key < $1.key }) {
+                    checkValue(value, at: role.defaultLocations[name] ?? play.location, known: known, checkNames: checkVariables)
+                }
+                for (name, value) in role.vars.sorted(by: { $0.key < $1.key }) {
+                    checkValue(value, at: role.varLocations[name] ?? play.location, known: known, checkNames: checkVariables)
+                }
+            }
 
-            let handlerNames = play.handlers.compactMap(\.name) + play.handlers.flatMap(\.listen)
+            let handlerNames = play.handlers.flatMap(\.handlerNames)
             let allRegistered = registered.union((play.tasks + play.handlers).compactMap(\.register))
             for task in play.tasks {
                 check(task, known: known.union(registered), checkNames: checkVariables, handlerNames: handlerNames, baseDirectory: play.baseDirectory)
@@ -117,7 +124,7 @@ public enum PlaybookValidator {
         }
 
         mutating func report(_ refs: TemplateReferences, known: Set<String>, origin: SourceLocation) {
-            for ref in refs.unknown(given: known) {
+            for ref in refs.unknown(given: known.union(onDemand)) {
                 errors.append(InputError("undefined variable '\(ref.name)'", at: TemplateEngine.location(origin, line: ref.line),
                                          hint: Suggestions.hint(for: ref.name, in: known), undefinedVariable: ref.name))
             }
@@ -126,6 +133,7 @@ public enum PlaybookValidator {
         mutating func check(_ task: PlaybookTask, known taskKnownBase: Set<String>, checkNames: Bool,
                             handlerNames: [String], baseDirectory: String) {
             var known = taskKnownBase.union(task.vars.keys)
+            if let role = task.role { known.formUnion(role.vars.keys); known.formUnion(role.params.keys); known.insert("role_path") }
             if task.loop != nil { known.formUnion([task.loopVariable, "ansible_loop"]) }
 
             // Collect every reference of the task first: `x is defined` in `when` guards `x` in arguments.
@@ -152,6 +160,16 @@ public enum PlaybookValidator {
                     guarded.formUnion(r.guarded)
                 } catch let error as InputError { errors.append(error) } catch {}
             }
+            // changed_when / failed_when also see the task's own result, under its register name.
+            var resultRefs: [(TemplateReferences, SourceLocation)] = []
+            for (keyword, conditions) in [("changed_when", task.changedWhen), ("failed_when", task.failedWhen)] {
+                let at = task.keywordLocations[keyword] ?? task.location
+                for condition in conditions ?? [] {
+                    do {
+                        resultRefs.append((try TemplateEngine.references(inCondition: condition, origin: at), at))
+                    } catch let error as InputError { errors.append(error) } catch {}
+                }
+            }
             if let name = task.name { collect(.string(name), at: task.keywordLocations["name"] ?? task.location, errors: &errors) }
             if let loop = task.loop {
                 let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
@@ -169,6 +187,12 @@ public enum PlaybookValidator {
                     var r = r
                     r.guarded.formUnion(guarded)
                     report(r, known: known, origin: origin)
+                }
+                let withResult = task.register.map { known.union([$0]) } ?? known
+                for (r, origin) in resultRefs {
+                    var r = r
+                    r.guarded.formUnion(guarded)
+                    report(r, known: withResult, origin: origin)
                 }
             }
 
@@ -276,7 +300,7 @@ public enum PlaybookValidator {
 
         mutating func checkTemplateFile(_ src: String, task: PlaybookTask, baseDirectory: String, known: Set<String>, checkNames: Bool) {
             let at = task.argumentLocations["src"] ?? task.location
-            let candidates = TemplateFiles.candidates(for: src, baseDirectory: baseDirectory)
+            let candidates = ControllerFiles.candidates(src, kind: .template, baseDirectory: baseDirectory, roleDirectory: task.role?.directory)
             guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
                 errors.append(InputError("template: file '\(src)' not found", at: at,
                                          hint: "looked in " + candidates.joined(separator: ", ")))
@@ -294,24 +318,5 @@ public enum PlaybookValidator {
                 errors.append(error)
             } catch {}
         }
-    }
-}
-
-/// Where `template: src=` files are looked for.
-public enum TemplateFiles {
-    /// `src` as given if absolute; else next to the playbook, in its `templates/`, and in `../templates/`.
-    public static func candidates(for src: String, baseDirectory: String) -> [String] {
-        if src.hasPrefix("/") { return [src] }
-        let base = baseDirectory as NSString
-        return [
-            base.appendingPathComponent(src),
-            (base.appendingPathComponent("templates") as NSString).appendingPathComponent(src),
-            ((base.deletingLastPathComponent as NSString).appendingPathComponent("templates") as NSString).appendingPathComponent(src),
-        ].map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-    }
-
-    /// The first candidate that exists.
-    public static func resolve(_ src: String, baseDirectory: String) -> String? {
-        candidates(for: src, baseDirectory: baseDirectory).first { FileManager.default.fileExists(atPath: $0) }
     }
 }

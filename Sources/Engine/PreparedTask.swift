@@ -1,5 +1,6 @@
 import Foundation
 import Modules
+import Playbook
 import ProvisionCore
 
 /// One runnable unit: a task (or one loop item of it) with its arguments templated,
@@ -11,6 +12,8 @@ struct PreparedItem: @unchecked Sendable {
     /// Shown after the task name for loop items.
     let label: String?
     let item: Value?
+    /// The variables the item was rendered with (for `changed_when` / `failed_when`).
+    let scope: VariableScope
 }
 
 /// A task ready to run on one host, or the reason it will not run.

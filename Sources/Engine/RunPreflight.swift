@@ -25,20 +25,50 @@ public enum RunPreflight {
                                 tags: [String] = [], skipTags: [String] = [],
                                 specs: [ModuleSpec] = ModuleRegistry.specs) throws -> [InputError] {
         let plannedHosts = try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
+        return problems(playbook: playbook, inventory: inventory, plannedHosts: plannedHosts.map { $0.map(Optional.some) },
+                        extraVariables: extraVariables, secretVariables: secretVariables, onDemand: [],
+                        tags: tags, skipTags: skipTags, specs: specs)
+    }
+
+    /// `provision validate`: the run's checks, without hosts, secrets or `-e`. The names of
+    /// the secrets (`SecretsFile`) count as defined where a task reads them, as a run would
+    /// get them from the secrets file, the environment or make them on first use; their
+    /// values are not known, and they are never offered as "did you mean". An inventory's
+    /// variables count as defined (for some host), their values are not used.
+    public static func validate(playbook: Playbook, inventory: Inventory = Inventory(),
+                                specs: [ModuleSpec] = ModuleRegistry.specs) -> [InputError] {
+        let secrets = Set(SecretsFile.environment.values).union(SecretsFile.generatedNames)
+        let inventoryNames = Set(inventory.hosts.flatMap { inventory.variables(for: $0.name).keys })
+        return problems(playbook: playbook, inventory: inventory, plannedHosts: playbook.plays.map { _ in [nil] },
+                        extraVariables: [:], secretVariables: [:], onDemand: secrets, valuesUnknown: inventoryNames,
+                        specs: specs)
+    }
+
+    /// The one pass of both. `plannedHosts`: per play, the hosts it runs on; nil stands for
+    /// a host of which nothing is known (validate). `onDemand`: names defined at run time but
+    /// not now (neither errors nor suggestions); `valuesUnknown`: defined, values unknown.
+    static func problems(playbook: Playbook, inventory: Inventory, plannedHosts: [[String?]],
+                         extraVariables: [String: Value], secretVariables: [String: Value],
+                         onDemand: Set<String>, valuesUnknown: Set<String> = [],
+                         tags: [String] = [], skipTags: [String] = [], specs: [ModuleSpec]) -> [InputError] {
         let defaults: [[String: Value]]
         do {
             defaults = try playbook.plays.map { try PlaybookRunner.loadDefaults($0) }
         } catch let error as InputError {
             return [error]
+        } catch {
+            return [InputError("\(error)")]
         }
         let base = Set(extraVariables.keys).union(secretVariables.keys).union(defaults.flatMap(\.keys))
-        let found = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base)
+        let found = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts.map { $0.compactMap { $0 } },
+                                    known: base, onDemand: onDemand)
         guard found.isEmpty else { return found.map(withUndefinedHint) }
 
         // Names only a host knows: facts, registered results, the engine's magic variables.
         let registered = Set(playbook.plays.flatMap { ($0.tasks + $0.handlers).compactMap(\.register) })
         let dynamic = Facts.variableNames.union(PlaybookValidator.magicVariables).union(registered)
             .subtracting(["inventory_hostname", "group_names", "omit"])
+            .union(onDemand).union(valuesUnknown)
         func staticOnly(_ values: [String: Value]) -> [String: Value] { values.filter { !dynamic.contains($0.key) } }
 
         var errors: [InputError] = []
@@ -54,16 +84,15 @@ public enum RunPreflight {
             for host in plannedHosts[index] {
                 var layers = HostVariableLayers()
                 layers.playbookDefaults = staticOnly(index < defaults.count ? defaults[index] : [:])
-                layers.inventory = staticOnly(inventory.variables(for: host))
-                layers.inventoryData = inventory.dataNames(for: host)
+                layers.inventory = host.map { staticOnly(inventory.variables(for: $0)) } ?? [:]
+                layers.inventoryData = host.map { inventory.dataNames(for: $0) } ?? []
                 layers.play = staticOnly(playVars)
                 layers.secrets = secretVariables
                 layers.extra = extraVariables
                 let scope = layers.scope
                 for task in play.tasks + play.handlers where task.isSelected(tags: tags, skipTags: skipTags) {
-                    guard let spec = specs.first(where: { $0.name == ModuleRegistry.canonicalName(task.module) || $0.aliases.contains(ModuleRegistry.canonicalName(task.module)) })
-                    else { continue }
-                    if let error = check(task, spec: spec, scope: scope, baseDirectory: play.baseDirectory, dynamic: dynamic, checked: &checked),
+                    guard let spec = ModuleRegistry.spec(named: task.module, in: specs) else { continue }
+                    if let error = check(task, of: play, spec: spec, scope: scope, dynamic: dynamic, checked: &checked),
                        !errors.contains(error) {
                         errors.append(error)
                     }
@@ -81,7 +110,7 @@ public enum RunPreflight {
         let plannedHosts = try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
         let defaults = (try? playbook.plays.map { try PlaybookRunner.loadDefaults($0) }) ?? []
         let base = Set(extraVariables.keys).union(secretVariables.keys).union(defaults.flatMap(\.keys))
-        let undefined = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base)
+        let undefined = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base, onDemand: [])
             .compactMap(\.undefinedVariable)
         return Set(undefined).intersection(SecretsFile.generatedNames)
     }
@@ -90,7 +119,7 @@ public enum RunPreflight {
     /// run-once tasks (the database step) only where it is the play's first host. Hosts that
     /// see the same share one pass; a problem only some hosts have names them.
     static func validatePerHost(_ playbook: Playbook, specs: [ModuleSpec], inventory: Inventory,
-                                hosts plannedHosts: [[String]], known base: Set<String>) -> [InputError] {
+                                hosts plannedHosts: [[String]], known base: Set<String>, onDemand: Set<String>) -> [InputError] {
         var seen = Set<String>()
         let hosts = plannedHosts.flatMap { $0 }.filter { seen.insert($0).inserted }
         var classes: [(names: Set<String>, owns: [Bool], hosts: [String])] = []
@@ -114,7 +143,8 @@ public enum RunPreflight {
                 seenBy.plays[index].tasks = seenBy.plays[index].tasks.filter(runsHere)
                 seenBy.plays[index].handlers = seenBy.plays[index].handlers.filter(runsHere)
             }
-            for error in PlaybookValidator.validate(playbook: seenBy, specs: specs, knownVariables: base.union(hostClass.names)) {
+            for error in PlaybookValidator.validate(playbook: seenBy, specs: specs, knownVariables: base.union(hostClass.names),
+                                                       onDemandVariables: onDemand) {
                 if let i = problems.firstIndex(where: { $0.error == error }) { problems[i].classes.append(c) } else { problems.append((error, [c])) }
             }
         }
@@ -152,10 +182,9 @@ public enum RunPreflight {
     }
 
     /// The first problem of `task` on one host, or nil (fine, or known only at run time).
-    static func check(_ task: PlaybookTask, spec: ModuleSpec, scope: VariableScope, baseDirectory: String,
+    static func check(_ task: PlaybookTask, of play: Play, spec: ModuleSpec, scope: VariableScope,
                       dynamic: Set<String>, checked: inout Set<String>) -> InputError? {
-        var taskScope = scope
-        if !task.vars.isEmpty { taskScope.add(task.vars, at: .task) }
+        let taskScope = scope.forTask(task, of: play)
         var items: [Value?] = [nil]
         if let loop = task.loop {
             let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
@@ -202,7 +231,7 @@ public enum RunPreflight {
             } catch {
                 return InputError("\(task.module): \(error)", at: task.location)
             }
-            if let error = checkLocalSource(spec.name, arguments, baseDirectory: baseDirectory) { return error }
+            if let error = checkLocalSource(spec.name, arguments, task: task, baseDirectory: play.baseDirectory) { return error }
         }
         return nil
     }
@@ -234,20 +263,15 @@ public enum RunPreflight {
         return problem
     }
 
-    /// `copy`/`unarchive` `src` on the controller: as given, then under `files/` beside the
-    /// playbook (where `CopyModule.findLocal` looks at run time).
-    static func checkLocalSource(_ module: String, _ arguments: ModuleArguments, baseDirectory: String) -> InputError? {
+    /// `copy`/`unarchive` `src` on the controller, where the module looks at run time
+    /// (`ControllerFiles`).
+    static func checkLocalSource(_ module: String, _ arguments: ModuleArguments, task: PlaybookTask, baseDirectory: String) -> InputError? {
         guard module == "copy" || module == "unarchive",
               let src = try? arguments.string("src"), !src.isEmpty,
               !src.hasPrefix("http://"), !src.hasPrefix("https://"),
               (try? arguments.bool("remote_src", default: false)) != true
         else { return nil }
-        func local(_ path: String) -> String {
-            if path.hasPrefix("/") { return path }
-            if path.hasPrefix("~/") { return NSString(string: path).expandingTildeInPath }
-            return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
-        }
-        let candidates = src.hasPrefix("/") ? [src] : [local(src), local("files/" + src)]
+        let candidates = ControllerFiles.candidates(src, kind: .file, baseDirectory: baseDirectory, roleDirectory: task.role?.directory)
         guard !candidates.contains(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
         return InputError("\(module): src '\(src)' not found on the controller", at: arguments.locations["src"] ?? arguments.taskLocation,
                           hint: "tried \(candidates.joined(separator: ", "))")

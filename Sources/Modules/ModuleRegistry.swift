@@ -9,17 +9,15 @@ public enum ModuleRegistry {
         CommandModule.commandSpec,
         CommandModule.shellSpec,
         DebugModule.spec,
-        FileModule.spec,
-        CopyModule.spec,
-        TemplateModule.spec,
-        LineInFileModule.spec,
-        UnarchiveModule.spec,
         MySQLDatabaseModule.spec,
         MySQLUserModule.spec,
     ]
 
     /// The module called `name` (with or without a collection prefix), if any.
-    public static func spec(named name: String) -> ModuleSpec? {
+    public static func spec(named name: String) -> ModuleSpec? { spec(named: name, in: specs) }
+
+    /// The spec in `specs` called `name` (with or without a collection prefix, or an alias).
+    public static func spec(named name: String, in specs: [ModuleSpec]) -> ModuleSpec? {
         let bare = canonicalName(name)
         return specs.first { $0.name == bare || $0.aliases.contains(bare) }
     }

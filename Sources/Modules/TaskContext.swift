@@ -16,6 +16,8 @@ public struct TaskContext: Sendable {
     public var variables: [String: Value]
     /// Directory relative `src` paths resolve against (the playbook's).
     public var baseDirectory: String
+    /// The directory of the task's role, searched first for templates and files (`ControllerFiles`).
+    public var roleDirectory: String? = nil
     /// Renders template source text with `variables` (Jinja subset + filters); the result
     /// says whether a secret went into it.
     public var renderTemplate: @Sendable (_ source: String, _ origin: String) throws -> Rendered
@@ -47,11 +49,11 @@ public struct TaskContext: Sendable {
         self.warn = warn
     }
 
-    /// Resolves a controller-side path against the playbook directory.
-    public func localPath(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        if path.hasPrefix("~/") { return NSString(string: path).expandingTildeInPath }
-        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    /// Where `src` (a template or a file to copy) is on the controller, or nil; `tried` lists
+    /// the places looked at.
+    public func controllerFile(_ src: String, kind: ControllerFiles.Kind) -> (path: String?, tried: [String]) {
+        let tried = ControllerFiles.candidates(src, kind: kind, baseDirectory: baseDirectory, roleDirectory: roleDirectory)
+        return (tried.first { FileManager.default.fileExists(atPath: $0) }, tried)
     }
 
     /// Login shells of unprivileged users often lack the sbin directories.

@@ -17,6 +17,8 @@ public struct HostVariableLayers: Sendable {
     /// The secrets file and `PROVISION_DB_*`: just below `-e`.
     public var secrets: [String: Value] = [:]
     public var extra: [String: Value] = [:]
+    /// The engine's magic variables (`inventory_hostname_short`, `groups`, …): above all.
+    public var magic: [String: Value] = [:]
 
     public init() {}
 
@@ -31,6 +33,7 @@ public struct HostVariableLayers: Sendable {
         scope.add(registered, at: .registered)
         scope.add(secrets, at: .secrets, templated: false)
         scope.add(extra, at: .extra)
+        scope.add(magic, at: .magic, templated: false)
         return scope
     }
 }

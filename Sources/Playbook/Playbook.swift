@@ -34,6 +34,9 @@ public struct Play: Sendable {
     public var varLocations: [String: SourceLocation] = [:]
     /// Where `vars_files` was written.
     public var varsFilesLocation: SourceLocation? = nil
+    /// The roles the play uses (`roles:`, their dependencies, `import_role`), in the order
+    /// they were loaded; their tasks and handlers are in `tasks` and `handlers`.
+    public var roles: [PlayRole] = []
 
     public init(
         name: String? = nil, hosts: String, vars: [String: Value] = [:], varsFiles: [String] = [],
@@ -82,6 +85,15 @@ public struct PlaybookTask: Sendable {
     public var vars: [String: Value] = [:]
     /// Where task keywords were written (`when`, `loop`, `notify`, `name`, …), for errors.
     public var keywordLocations: [String: SourceLocation] = [:]
+    /// `changed_when:` / `failed_when:` (Jinja expressions, all must hold), evaluated with the
+    /// task's result under its `register` name; nil when not given.
+    public var changedWhen: [String]? = nil
+    public var failedWhen: [String]? = nil
+    /// `check_mode:` / `diff:` on the task: they override `--check` / `--diff` for it (nil: the run's).
+    public var checkMode: Bool? = nil
+    public var diff: Bool? = nil
+    /// The role this task comes from (nil: written in the play).
+    public var role: RoleReference? = nil
 
     public init(
         name: String? = nil, module: String, arguments: [String: Value] = [:],
@@ -105,6 +117,30 @@ public struct PlaybookTask: Sendable {
         self.location = location
     }
 
-    /// What the output calls this task.
-    public var displayName: String { name ?? module }
+    /// What the output calls this task: Ansible's `role : name` for a role's task.
+    public var displayName: String {
+        guard let role else { return name ?? module }
+        return "\(role.name) : \(name ?? module)"
+    }
+}
+
+/// The role a task came from: its name and directory (templates and files are looked for
+/// there first, `ControllerFiles`), and what its inclusion gave it.
+public struct RoleReference: Sendable, Equatable {
+    public var name: String
+    /// Absolute, standardized.
+    public var directory: String
+    /// Index of the role's `PlayRole` (defaults, vars) in `Play.roles`.
+    public var instance: Int
+    /// `vars:` of the role entry (`- role: x` + `vars:`): at role vars precedence.
+    public var vars: [String: Value]
+    /// Role parameters (other keys of the role entry, `vars:` of `import_role`), above registered results.
+    public var params: [String: Value]
+    public init(name: String, directory: String, instance: Int = 0, vars: [String: Value] = [:], params: [String: Value] = [:]) {
+        self.name = name
+        self.directory = directory
+        self.instance = instance
+        self.vars = vars
+        self.params = params
+    }
 }

@@ -8,11 +8,11 @@
 // ## Calling it
 // - `PlaybookLoader.load(path:modules:) throws -> Playbook` (Modules adds `load(path:specs:)` with the registry as default) (follows `import_playbook`, relative to the importing file, cycle-checked). `load(text:file:baseDirectory:specs:)` for tests.
 // - `YAMLDocument.loadValue(path:)` / `loadValue(text:file:) throws -> LocatedValue` (`.value`, `.location`, `.entries` with key locations, `["key"]`, `.items`), for inventory and vars files.
-// - `VariableScope`: `add(_:at:templated:locations:)`, `adding(…)`, `set(_:_:at:)` for registered results, `rawValue`, `value(_:)` (templated), `resolvedValues()`, `names`. Precedence: `.inventoryAll < .inventoryGroup(depth:) < .host < .facts < .play < .varsFiles < .task < .registered < .loop < .extra`. Facts and registered layers are never templated.
+// - `VariableScope`: `add(_:at:templated:locations:)`, `adding(…)`, `set(_:_:at:)` for registered results, `rawValue`, `value(_:)` (templated), `resolvedValues()`, `names`. Precedence: `.roleDefaults < .playbookDefaults < .inventoryAll < .inventoryGroup(depth:) < .host < .facts < .play < .varsFiles < .roleVars < .task < .registered < .roleParams < .loop < .secrets < .extra`. Facts and registered layers are never templated.
 // - `ExtraVars.parse(_ args: [String], baseDirectory:) throws -> [String: Value]`.
 // - `TemplateEngine.render(_:variables:origin:) throws -> Rendered` (`text`, `containsSecret`, `value`), `renderValue(_:variables:origin:) throws -> Value`, `evaluateCondition(_:variables:origin:)`, `evaluateConditions(_:variables:origin:)`, `loopItems(_:variables:origin:)`. Each takes a `VariableScope` or a `[String: Value]`.
 // - `PlaybookValidator.validate(path:specs:knownVariables:)` / `validate(playbook:specs:knownVariables:) -> [InputError]` (in Engine: it checks tasks against the module specs).
-// - `TemplateFiles.resolve(_ src:, baseDirectory:)`: where `template: src=` files are found (next to the playbook, its `templates/`, `../templates/`).
+// - `ControllerFiles.candidates(_:kind:baseDirectory:roleDirectory:)` / `resolve`: where `template: src=` and `copy`/`unarchive` `src` files are found (the role's `templates/`/`files/`, then next to the playbook, its `templates/` or `files/`, `../templates/`).
 //
 // ## Decisions
 // - Plain YAML `yes/no/on/off` are booleans (as Ansible); `mode: 0644` arrives as `.int(644)` (octal digits, read by `ModuleArguments.mode`).
@@ -22,4 +22,6 @@
 // - Templates use Ansible's `trim_blocks` (newline after `{% %}`/`{# #}` dropped), not `lstrip_blocks`.
 // - `when:` truthiness is `Value.isTruthy` (the strings "false"/"no"/"0" are false).
 // - A rendered string is secret when any value read while rendering contained a secret.
-// - Not supported (clear errors): `block/rescue/always`, `include_*`/`import_tasks`, roles, `changed_when`/`failed_when`, `delegate_to`, `serial`.
+// - Roles are expanded by the loader (`roles:`, `meta/main.yml` dependencies, `import_role`/`include_role`, both static); `Play.roles` keeps their defaults and vars, `VariableScope.forTask` layers them.
+// - `import_tasks`/`include_tasks` with a literal file name are expanded by the loader too (`TaskIncludeLoader.swift`).
+// - Not supported (clear errors): `block/rescue/always`, templated `include_tasks` names, `delegate_to`, `serial`.

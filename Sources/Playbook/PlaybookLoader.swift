@@ -5,21 +5,22 @@ import ProvisionCore
 public enum PlaybookLoader {
     public static let playKeywords: [String] = [
         "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts", "any_errors_fatal",
-        "tasks", "handlers", "pre_tasks", "post_tasks",
+        "tasks", "handlers", "pre_tasks", "post_tasks", "roles",
     ]
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "loop_control", "register",
-        "become", "become_user", "ignore_errors", "listen", "vars", "args",
+        "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
+        "check_mode", "diff",
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
-        "block", "rescue", "always", "include_tasks", "import_tasks", "include_role", "import_role",
-        "include", "include_vars", "delegate_to", "run_once", "changed_when", "failed_when",
+        "block", "rescue", "always",
+        "include", "include_vars", "delegate_to", "run_once",
         "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
-        "environment", "no_log", "check_mode", "diff", "local_action", "set_fact",
+        "environment", "no_log", "local_action", "set_fact",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
-        "roles", "serial", "strategy", "max_fail_percentage", "environment",
+        "serial", "strategy", "max_fail_percentage", "environment",
         "vars_prompt", "connection", "remote_user", "order", "tags", "collections",
     ]
     /// Modules whose string argument is a command line (`command: ls -l`), not `key=value` pairs.
@@ -27,20 +28,23 @@ public enum PlaybookLoader {
     /// Parameters a free-form command line may carry as `key=value` words.
     static let freeFormParameters: Set<String> = ["creates", "removes", "chdir", "executable", "stdin", "warn"]
 
-    /// Loads the playbook at `path`, following `import_playbook`.
-    public static func load(path: String, modules: ModuleVocabulary) throws -> Playbook {
-        var loader = Loader(modules: modules)
+    /// Loads the playbook at `path`, following `import_playbook` and expanding roles
+    /// (`RolesPath`: `roles/` beside the playbook, `ANSIBLE_ROLES_PATH`, …).
+    public static func load(path: String, modules: ModuleVocabulary, rolesPath: RolesPath = RolesPath()) throws -> Playbook {
+        var loader = Loader(modules: modules, rolesPath: rolesPath)
         let plays = try loader.loadFile(path, importedFrom: nil)
         return Playbook(file: path, plays: plays)
     }
 
     /// Loads a playbook from text (tests, stdin). Relative imports resolve against `baseDirectory`.
     public static func load(text: String, file: String, baseDirectory: String? = nil,
-                            modules: ModuleVocabulary) throws -> Playbook {
-        var loader = Loader(modules: modules)
+                            modules: ModuleVocabulary, rolesPath: RolesPath = RolesPath()) throws -> Playbook {
+        var loader = Loader(modules: modules, rolesPath: rolesPath)
         let root = try YAMLDocument.loadValue(text: text, file: file)
-        let base = baseDirectory ?? (file as NSString).deletingLastPathComponent
-        loader.stack = [standardized(file, base: FileManager.default.currentDirectoryPath)]
+        let cwd = FileManager.default.currentDirectoryPath
+        let absolute = standardized(file, base: cwd)
+        let base = baseDirectory.map { standardized($0, base: cwd) } ?? directory(of: absolute)
+        loader.stack = [absolute]
         let plays = try loader.plays(root, file: file, baseDirectory: base)
         return Playbook(file: file, plays: plays)
     }
@@ -50,14 +54,26 @@ public enum PlaybookLoader {
         return URL(fileURLWithPath: absolute).standardizedFileURL.path
     }
 
+    /// The directory of an absolute, standardized path (`/` for a file at the root). Relative
+    /// paths never get here: `q.yml` has no directory part, `./q.yml` one that is `.`, and
+    /// each play must know its directory absolutely (vars_files, templates, files).
+    static func directory(of absolutePath: String) -> String {
+        let parent = URL(fileURLWithPath: absolutePath).deletingLastPathComponent().standardizedFileURL.path
+        return parent.isEmpty ? "/" : parent
+    }
+
     // MARK: -
 
     struct Loader {
         var modules: ModuleVocabulary
+        var rolesPath: RolesPath
         /// Files being loaded, outermost first, for the import cycle check.
         var stack: [String] = []
 
-        init(modules: ModuleVocabulary) { self.modules = modules }
+        init(modules: ModuleVocabulary, rolesPath: RolesPath) {
+            self.modules = modules
+            self.rolesPath = rolesPath
+        }
 
         mutating func loadFile(_ path: String, importedFrom: SourceLocation?) throws -> [Play] {
             let absolute = PlaybookLoader.standardized(path, base: FileManager.default.currentDirectoryPath)
@@ -79,7 +95,7 @@ public enum PlaybookLoader {
             }
             stack.append(absolute)
             defer { stack.removeLast() }
-            return try plays(root, file: path, baseDirectory: (path as NSString).deletingLastPathComponent)
+            return try plays(root, file: path, baseDirectory: PlaybookLoader.directory(of: absolute))
         }
 
         mutating func plays(_ root: LocatedValue, file: String, baseDirectory: String) throws -> [Play] {
@@ -145,20 +161,40 @@ public enum PlaybookLoader {
             if let u = node["become_user"] { play.becomeUser = try string(u, "become_user") }
             if let g = node["gather_facts"] { play.gatherFacts = try bool(g, "gather_facts") }
             if let f = node["any_errors_fatal"] { play.anyErrorsFatal = try bool(f, "any_errors_fatal") }
-            for key in ["pre_tasks", "tasks", "post_tasks"] {
-                if let list = node[key] { play.tasks += try tasks(list, key: key, handlers: false) }
+            // Ansible's order: pre_tasks, roles (each after its dependencies), tasks, post_tasks.
+            let roles = RoleCollector(baseDirectory: baseDirectory)
+            if let list = node["pre_tasks"] { play.tasks += try tasks(list, key: "pre_tasks", handlers: false, roles: roles) }
+            if let list = node["roles"] { play.tasks += try roleEntries(list, roles: roles) }
+            for key in ["tasks", "post_tasks"] {
+                if let list = node[key] { play.tasks += try tasks(list, key: key, handlers: false, roles: roles) }
             }
-            if let list = node["handlers"] { play.handlers = try tasks(list, key: "handlers", handlers: true) }
+            if let list = node["handlers"] { play.handlers = try tasks(list, key: "handlers", handlers: true, roles: roles) }
+            play.handlers += roles.handlers
+            play.roles = roles.roles
             return play
         }
 
-        func tasks(_ node: LocatedValue, key: String, handlers: Bool) throws -> [PlaybookTask] {
+        /// The tasks of a list; `import_role`/`include_role` items become the role's tasks,
+        /// `import_tasks`/`include_tasks` items the file's. `directory`: where the list's file
+        /// is (included files are looked for there first), nil for the playbook's.
+        func tasks(_ node: LocatedValue, key: String, handlers: Bool, roles: RoleCollector,
+                   directory: String? = nil) throws -> [PlaybookTask] {
             if node.isNull { return [] }
             guard let items = node.items else {
                 throw InputError("\(key) must be a list", at: node.location,
                                  hint: "write each task as an item starting with '- '")
             }
-            return try items.map { try task($0, handlers: handlers) }
+            var result: [PlaybookTask] = []
+            for item in items {
+                if let inclusion = try roleTask(item, handlers: handlers) {
+                    result += try roleTasks(inclusion, roles: roles)
+                } else if let include = try taskInclude(item) {
+                    result += try includedTasks(include, handlers: handlers, roles: roles, directory: directory ?? roles.baseDirectory)
+                } else {
+                    result.append(try task(item, handlers: handlers))
+                }
+            }
+            return result
         }
 
         var moduleNames: [String] { modules.allNames }
@@ -172,8 +208,10 @@ public enum PlaybookLoader {
             }
             var moduleEntry: LocatedValue.Entry?
             for e in entries where !PlaybookLoader.taskKeywords.contains(e.key) {
-                if PlaybookLoader.unsupportedTaskKeywords.contains(e.key) {
-                    throw InputError("'\(e.key)' is not supported yet", at: e.keyLocation)
+                // `ansible.builtin.set_fact` is `set_fact`: one answer for both spellings.
+                let bare = ModuleVocabulary.canonicalName(e.key)
+                if PlaybookLoader.unsupportedTaskKeywords.contains(bare) {
+                    throw InputError("'\(bare)' is not supported yet", at: e.keyLocation)
                 }
                 guard spec(named: e.key) != nil else {
                     throw InputError("unknown module or keyword '\(e.key)'", at: e.keyLocation,
@@ -207,10 +245,7 @@ public enum PlaybookLoader {
             if let when = node["when"] { task.when = try conditions(when) }
             if let n = node["notify"] { task.notify = try stringList(n, "notify") }
             if let l = node["listen"] { task.listen = try stringList(l, "listen") }
-            if let t = node["tags"] {
-                task.tags = try stringList(t, "tags").flatMap { $0.split(separator: ",") }
-                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            }
+            if let t = node["tags"] { task.tags = try tagList(t) }
             let loop = node.entry("loop"), withItems = node.entry("with_items")
             if loop != nil, let withItems {
                 throw InputError("a task may have 'loop' or 'with_items', not both", at: withItems.keyLocation)
@@ -248,6 +283,10 @@ public enum PlaybookLoader {
             if let b = node["become"] { task.become = try bool(b, "become") }
             if let u = node["become_user"] { task.becomeUser = try string(u, "become_user") }
             if let i = node["ignore_errors"] { task.ignoreErrors = try bool(i, "ignore_errors") }
+            if let c = node["changed_when"] { task.changedWhen = try conditions(c) }
+            if let f = node["failed_when"] { task.failedWhen = try conditions(f) }
+            if let c = node["check_mode"] { task.checkMode = try bool(c, "check_mode") }
+            if let d = node["diff"] { task.diff = try bool(d, "diff") }
             if let v = node["vars"] { task.vars = try variables(v, what: "task vars").0 }
             if !handlers, task.listen.count > 0, let at = task.keywordLocations["listen"] {
                 throw InputError("'listen' is only for handlers", at: at)
@@ -322,6 +361,12 @@ public enum PlaybookLoader {
                 throw InputError("\(what) must be a string, not a \(node.kindName)", at: node.location)
             }
             return s
+        }
+
+        /// `tags: [a, b]` or `tags: a,b`.
+        func tagList(_ node: LocatedValue) throws -> [String] {
+            try stringList(node, "tags").flatMap { $0.split(separator: ",") }
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
 
         func identifier(_ node: LocatedValue, _ what: String) throws -> String {

@@ -2,9 +2,10 @@ import Foundation
 import ProvisionCore
 
 /// Where a layer of variables ranks; higher wins. The one table of the order, low -> high:
-/// playbook defaults (`group_vars/all.yml` beside the playbook) < inventory `all` < parent
-/// groups < child groups < host vars < facts < play `vars` < play `vars_files` < task `vars`
-/// < registered results < loop variable < secrets < extra vars (`-e`).
+/// role defaults < playbook defaults (`group_vars/all.yml` beside the playbook) < inventory
+/// `all` < parent groups < child groups < host vars < facts < play `vars` < play
+/// `vars_files` < role vars < task `vars` < registered results < role parameters < loop
+/// variable < secrets < extra vars (`-e`) < magic variables. The roles' places are Ansible's.
 public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var rank: Int
     public var name: String
@@ -14,6 +15,8 @@ public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringCo
         self.name = name
     }
 
+    /// A role's `defaults/main.yml`: Ansible's lowest layer.
+    public static let roleDefaults = VariablePrecedence(rank: 40, name: "role defaults")
     public static let playbookDefaults = VariablePrecedence(rank: 50, name: "playbook defaults (group_vars/all.yml)")
     public static let inventoryAll = VariablePrecedence(rank: 100, name: "inventory group 'all'")
     /// A group's vars; `depth` is its distance from `all` (1 for a top-level group), so a
@@ -25,11 +28,17 @@ public struct VariablePrecedence: Sendable, Hashable, Comparable, CustomStringCo
     public static let facts = VariablePrecedence(rank: 500, name: "facts")
     public static let play = VariablePrecedence(rank: 600, name: "play vars")
     public static let varsFiles = VariablePrecedence(rank: 700, name: "vars_files")
+    /// A role's `vars/main.yml` (and its role entry's `vars:`): above play vars and vars_files.
+    public static let roleVars = VariablePrecedence(rank: 750, name: "role vars")
     public static let task = VariablePrecedence(rank: 800, name: "task vars")
     public static let registered = VariablePrecedence(rank: 900, name: "registered results")
+    /// Role parameters (`- role: x` + `port: 80`, `import_role` + `vars:`): above registered results.
+    public static let roleParams = VariablePrecedence(rank: 920, name: "role parameters")
     public static let loop = VariablePrecedence(rank: 950, name: "loop variable")
     public static let secrets = VariablePrecedence(rank: 990, name: "secrets file")
     public static let extra = VariablePrecedence(rank: 1000, name: "extra vars")
+    /// Ansible's magic variables the engine sets (`groups`, `ansible_check_mode`, …): not a user's to set.
+    public static let magic = VariablePrecedence(rank: 1010, name: "magic variables")
 
     public static func < (a: VariablePrecedence, b: VariablePrecedence) -> Bool { a.rank < b.rank }
     public var description: String { name }

@@ -217,16 +217,8 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         let playbook = try self.playbook ?? DefaultPlaybook.locate()
         let book = try PlaybookLoader.load(path: playbook)
-        // Defined at run time: playbook defaults, and what the secrets file or environment provide.
-        // A run creates the generated secrets on first use; the others come from the secrets
-        // file or the environment.
-        var known: Set<String> = Set(SecretsFile.environment.values).union(SecretsFile.generatedNames)
-        for play in book.plays { known.formUnion(try PlaybookRunner.loadDefaults(play).keys) }
-        if let inventory {
-            let inv = try InventoryLoader.load(path: inventory)
-            for host in inv.hosts { known.formUnion(inv.variables(for: host.name).keys) }
-        }
-        let problems = PlaybookValidator.validate(playbook: book, knownVariables: known)
+        // The run's own checks (RunPreflight), without hosts, secrets or -e.
+        let problems = RunPreflight.validate(playbook: book, inventory: try inventory.map { try InventoryLoader.load(path: $0) } ?? Inventory())
         for problem in problems {
             FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
         }

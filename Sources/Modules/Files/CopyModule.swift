@@ -94,14 +94,16 @@ public struct CopyModule: Module {
         try file.apply(plan, context)
     }
 
-    /// `src` on the controller: as given, then under `files/` beside the playbook.
+    /// `src` on the controller (`ControllerFiles`: the role's files/, then beside the playbook and its files/).
     static func findLocal(_ src: String, _ context: TaskContext) throws -> String {
-        let candidates = src.hasPrefix("/") ? [src] : [context.localPath(src), context.localPath("files/" + src)]
-        var isDirectory: ObjCBool = false
-        for path in candidates where FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { throw ModuleError("src \(path) is a directory; copying directories is not supported, copy its files") }
-            return path
+        let found = context.controllerFile(src, kind: .file)
+        guard let path = found.path else {
+            throw ModuleError("src '\(src)' not found on the controller (tried \(found.tried.joined(separator: ", ")))")
         }
-        throw ModuleError("src '\(src)' not found on the controller (tried \(candidates.joined(separator: ", ")))")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ModuleError("src \(path) is a directory; copying directories is not supported, copy its files")
+        }
+        return path
     }
 }

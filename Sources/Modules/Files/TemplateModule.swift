@@ -30,21 +30,13 @@ public struct TemplateModule: Module {
                            backup: try args.bool("backup", default: false))
     }
 
-    /// Where `src` may be, in order: beside the playbook, in its `templates/`, in `../templates/`.
-    static func candidates(_ src: String, baseDirectory: String) -> [String] {
-        if src.hasPrefix("/") { return [src] }
-        let base = URL(fileURLWithPath: baseDirectory)
-        return [src, "templates/" + src, "../templates/" + src].map {
-            base.appendingPathComponent($0).standardizedFileURL.path
+    /// `src` on the controller (`ControllerFiles`: the role's templates/, then beside the playbook).
+    static func find(_ src: String, _ context: TaskContext) throws -> String {
+        let found = context.controllerFile(src, kind: .template)
+        guard let path = found.path, FileManager.default.isReadableFile(atPath: path) else {
+            throw ModuleError("template '\(src)' not found (tried \(found.tried.joined(separator: ", ")))")
         }
-    }
-
-    static func find(_ src: String, baseDirectory: String) throws -> String {
-        let tried = candidates(src, baseDirectory: baseDirectory)
-        guard let found = tried.first(where: { FileManager.default.isReadableFile(atPath: $0) }) else {
-            throw ModuleError("template '\(src)' not found (tried \(tried.joined(separator: ", ")))")
-        }
-        return found
+        return path
     }
 
     public func probe(_ context: TaskContext) throws -> String? { file.probe() }
@@ -52,7 +44,7 @@ public struct TemplateModule: Module {
     public func decide(_ probe: ProbeResult?, _ context: TaskContext) throws -> Decision<Plan> {
         let remote = try RemoteFile.parse(probe?.output ?? "", path: file.path)
         if !force, remote.exists { return .ok("\(file.path) exists (force: no)") }
-        let path = try Self.find(src, baseDirectory: context.baseDirectory)
+        let path = try Self.find(src, context)
         let source: String
         do {
             source = try String(contentsOfFile: path, encoding: .utf8)

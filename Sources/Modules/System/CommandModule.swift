@@ -72,6 +72,7 @@ public struct CommandModule: Module {
         let out = result.stdoutText.trimmingCharacters(in: .newlines)
         let err = result.stderrText.trimmingCharacters(in: .newlines)
         let registered: [String: Value] = [
+            "changed": true,  // it ran: also when it failed (what `failed_when: false` keeps)
             "rc": .int(Int(result.exitStatus)),
             "stdout": .string(out), "stderr": .string(err),
             "stdout_lines": .list(out.split(separator: "\n").map { .string(String($0)) }),

@@ -138,7 +138,9 @@ public enum TemplateEngine {
             cache.store(condition: text, e)
             return e
         } catch {
-            throw InputError("syntax error in condition '\(text)': \(error.message)", at: location(origin, line: error.line), hint: error.hint)
+            // One line, whatever the YAML made of it (`when: >` or `|` over several lines).
+            let shown = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+            throw InputError("syntax error in condition '\(shown)': \(error.message)", at: location(origin, line: error.line), hint: error.hint)
         }
     }
 

@@ -107,4 +107,95 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(run.status, 1)
         XCTAssertEqual(run.stderr, "error: secrets file secrets.yml is readable by others (mode 644) (run: chmod 600 secrets.yml)\n")
     }
+
+    // MARK: relative playbook paths (issue 18, defects found on the way)
+
+    func testAPlaybookGivenAsDotSlashPathWithATemplateValidatesAndRuns() throws {
+        try write("p.yml", "- hosts: all\n  tasks:\n    - template: src=t.j2 dest=/tmp/x\n")
+        try write("t.j2", "{{ inventory_hostname }}\n")
+        let validate = try provision(["validate", "./p.yml"])
+        XCTAssertEqual(validate.status, 0, validate.stderr)   // was 132: SIGILL in the template lookup
+        let run = try provision(["-p", "./p.yml", "web-1"])
+        XCTAssertEqual(run.status, 4, run.stderr)             // got as far as connecting
+        try write("p.yml", "- hosts: all\n  tasks:\n    - template: src=missing.j2 dest=/tmp/x\n")
+        let missing = try provision(["validate", "./p.yml"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.hasPrefix("error: ./p.yml:3: template: file 'missing.j2' not found (looked in \(realDir)/missing.j2, "), missing.stderr)
+    }
+
+    func testAPlaybookWithoutADirectoryPartReadsItsVarsFiles() throws {
+        try write("q.yml", """
+            - hosts: all
+              gather_facts: false
+              vars_files: [v.yml]
+              tasks:
+                - debug: msg="{{ item }}"
+                  loop: "{{ greetings }}"
+            """)
+        try write("v.yml", "greetings: [hello]\n")
+        XCTAssertEqual(try provision(["validate", "q.yml"]).status, 0)
+        let run = try provision(["-p", "q.yml", "web-1"])
+        XCTAssertEqual(run.status, 4, run.stderr)   // was 1: "file not found: '/v.yml'"
+        try write("v.yml", "greetings: hello\n")
+        let wrong = try provision(["-p", "q.yml", "web-1"])
+        XCTAssertEqual(wrong.stderr, "error: q.yml:6: loop must be a list, not a string (give a YAML list, or a variable that holds one)\n")
+    }
+
+    /// The directory the tests write in, as the loader names it (symbolic links resolved by
+    /// the standardizing it does, if any).
+    var realDir: String { URL(fileURLWithPath: dir).standardizedFileURL.path }
+
+    // MARK: validate checks what the run checks
+
+    func testValidateRefusesWhatTheRunRefuses() throws {
+        try write("m.yml", """
+            - hosts: all
+              gather_facts: false
+              vars: {account: ''}
+              tasks:
+                - mysql_user: {name: "{{ account }}", password: x}
+            """)
+        let validate = try provision(["validate", "m.yml"])
+        let run = try provision(["-p", "m.yml", "web-1"])
+        XCTAssertEqual(validate.status, 1, validate.stdout)
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(validate.stderr, "error: m.yml:5: mysql_user: parameter 'name' is required\n")
+        XCTAssertEqual(validate.stderr, run.stderr)
+    }
+
+    func testValidateNeverSuggestsTheWordPressSecretsToOtherPlaybooks() throws {
+        try write("t.yml", """
+            - hosts: all
+              tasks:
+                - debug: msg="{{ db_pasword }}"
+                - debug: msg="{{ wordpress_salt }}"
+            """)
+        let validate = try provision(["validate", "t.yml"])
+        XCTAssertEqual(validate.status, 1)
+        XCTAssertTrue(validate.stderr.hasPrefix("error: t.yml:3: undefined variable 'db_pasword' (define it"), validate.stderr)
+        XCTAssertFalse(validate.stderr.contains("db_password"), validate.stderr)
+        XCTAssertFalse(validate.stderr.contains("wordpress_salts"), validate.stderr)
+        // A playbook that does read a secret by its name still validates: a run provides it.
+        try write("t.yml", "- hosts: all\n  tasks:\n    - debug: msg=\"{{ db_password }}\"\n")
+        XCTAssertEqual(try provision(["validate", "t.yml"]).status, 0)
+    }
+
+    // MARK: one answer, one line
+
+    func testSetFactGivesOneErrorWhateverItsSpelling() throws {
+        for spelling in ["set_fact", "ansible.builtin.set_fact"] {
+            try write("s.yml", "- hosts: all\n  tasks:\n    - \(spelling): a=1\n")
+            let validate = try provision(["validate", "s.yml"])
+            XCTAssertEqual(validate.status, 1)
+            XCTAssertEqual(validate.stderr, "error: s.yml:3: 'set_fact' is not supported yet\n", spelling)
+        }
+    }
+
+    func testAMultiLineWhenGivesAOneLineError() throws {
+        try write("w.yml", "- hosts: all\n  tasks:\n    - debug: msg=hi\n      when: |\n        foo ==\n          (bar\n")
+        let validate = try provision(["validate", "w.yml"])
+        XCTAssertEqual(validate.status, 1)
+        XCTAssertEqual(validate.stderr.split(separator: "\n").count, 1, validate.stderr)
+        XCTAssertTrue(validate.stderr.contains("syntax error in condition 'foo == (bar'"), validate.stderr)
+    }
 }

@@ -115,7 +115,7 @@ final class PlaybookLoaderTests: XCTestCase {
             ("hosts: all\n", "site.yml:1: a playbook must be a list of plays (start each play with '- hosts: …')"),
             ("- name: x\n  tasks: []\n", "site.yml:1: a play must be a mapping with `hosts` (e.g. '- hosts: web' followed by 'tasks:')"),
             ("- hosts: all\n  taks: []\n", "site.yml:2: unknown play keyword 'taks' (did you mean 'tasks'?)"),
-            ("- hosts: all\n  roles: [x]\n", "site.yml:2: play keyword 'roles' is not supported yet"),
+            ("- hosts: all\n  serial: 1\n", "site.yml:2: play keyword 'serial' is not supported yet"),
             ("- hosts: all\n  tasks:\n    copy: {}\n", "site.yml:3: tasks must be a list (write each task as an item starting with '- ')"),
             ("- hosts: all\n  tasks:\n    - copie: src=a dest=b\n", "site.yml:3: unknown module or keyword 'copie' (did you mean 'copy'?)"),
             ("- hosts: all\n  tasks:\n    - copy: src=a dest=b\n      notfy: x\n", "site.yml:4: unknown module or keyword 'notfy' (did you mean 'notify'?)"),

@@ -36,6 +36,9 @@ struct LocalPlaybook {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
+    /// Runs playbooks in an existing directory (a fixture copied there).
+    init(directory: String) { self.directory = directory }
+
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
     /// With `rollout`, host `h` is target `id-h` at address `h.test`.
@@ -44,6 +47,13 @@ struct LocalPlaybook {
              rollout: RollingUpdate? = nil) throws -> (CollectingReporter, [(String, HostRecap)]) {
         let path = directory + "/play-\(UUID().uuidString.prefix(6)).yml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return try run(path: path, options: options, hosts: hosts, hostVariables: hostVariables, rollout: rollout)
+    }
+
+    /// Runs the playbook file at `path` (e.g. a fixture copied into `directory`).
+    func run(path: String, options: RunOptions = RunOptions(), hosts: [String] = ["local"],
+             hostVariables: [String: Value] = [:],
+             rollout: RollingUpdate? = nil) throws -> (CollectingReporter, [(String, HostRecap)]) {
         let playbook = try PlaybookLoader.load(path: path)
         var inventory = Inventory()
         for h in hosts { inventory.add(InventoryHost(name: h, variables: hostVariables), toGroup: "machines") }

@@ -1,0 +1,43 @@
+import Foundation
+import Inventory
+import Modules
+import Playbook
+import ProvisionCore
+
+/// Ansible's magic variables that provision defines on every host, besides facts. The one
+/// list: `PlaybookValidator` counts exactly these as defined, and `HostPlayRunner` sets them
+/// (above every other layer: like Ansible's, they are not variables a user sets).
+enum MagicVariables {
+    /// Set by the inventory (`Inventory.variables(for:)`).
+    static let fromInventory: Set<String> = ["inventory_hostname", "group_names"]
+    /// Understood by the template engine itself.
+    static let fromTemplates: Set<String> = ["omit"]
+    /// Set per host and play here.
+    static let fromEngine: Set<String> = [
+        "inventory_hostname_short", "groups", "play_hosts", "ansible_play_hosts", "ansible_play_batch",
+        "ansible_check_mode", "ansible_diff_mode", "playbook_dir", "ansible_facts",
+    ]
+    static let names = fromInventory.union(fromTemplates).union(fromEngine)
+
+    /// `groups`: every group of the inventory with its hosts, in inventory order.
+    static func groups(of inventory: Inventory) -> Value {
+        .dict(Dictionary(uniqueKeysWithValues: inventory.groups.keys.map { group in
+            (group, Value.list(inventory.hosts(inGroup: group).map { .string($0) }))
+        }))
+    }
+
+    static func values(host: String, facts: [String: Value], playHosts: [String], baseDirectory: String,
+                       groups: Value, options: RunOptions) -> [String: Value] {
+        let hosts = Value.list(playHosts.map { .string($0) })
+        var ansibleFacts: [String: Value] = [:]
+        for (name, value) in facts where name.hasPrefix("ansible_") { ansibleFacts[String(name.dropFirst(8))] = value }
+        return [
+            "inventory_hostname_short": .string(String(host.prefix { $0 != "." })),
+            "groups": groups,
+            "play_hosts": hosts, "ansible_play_hosts": hosts, "ansible_play_batch": hosts,
+            "ansible_check_mode": .bool(options.checkMode), "ansible_diff_mode": .bool(options.diffMode),
+            "playbook_dir": .string(baseDirectory),
+            "ansible_facts": .dict(ansibleFacts),
+        ]
+    }
+}

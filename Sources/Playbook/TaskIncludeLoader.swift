@@ -1,0 +1,94 @@
+import Foundation
+import ProvisionCore
+
+/// An `import_tasks` / `include_tasks` item: the file and what applies to each of its tasks.
+struct TaskInclude {
+    var keyword: String
+    var file: String
+    var location: SourceLocation
+    var when: [String] = []
+    var tags: [String] = []
+    var vars: [String: Value] = [:]
+    var become: Bool?
+    var becomeUser: String?
+}
+
+extension PlaybookLoader.Loader {
+    static let taskIncludeKeywords = ["import_tasks", "include_tasks"]
+
+    /// `import_tasks: FILE` or `include_tasks: {file: FILE}` with `name`, `when`, `tags`,
+    /// `vars`, `become`, `become_user`; nil for any other task. Both are expanded when the
+    /// playbook is loaded (as `import_tasks` is in Ansible), so a file name known only on a
+    /// host (`setup-{{ ansible_os_family }}.yml`) is refused.
+    func taskInclude(_ node: LocatedValue) throws -> TaskInclude? {
+        guard let entries = node.entries,
+              let entry = entries.first(where: { Self.taskIncludeKeywords.contains(ModuleVocabulary.canonicalName($0.key)) })
+        else { return nil }
+        let keyword = ModuleVocabulary.canonicalName(entry.key)
+        let fileNode: LocatedValue
+        if let arguments = entry.value.entries {
+            for a in arguments where a.key != "file" {
+                throw InputError("\(keyword): unknown parameter '\(a.key)'", at: a.keyLocation,
+                                 hint: a.key == "apply" ? "'apply' is not supported yet" : "\(keyword) takes: file")
+            }
+            guard let file = entry.value["file"] else {
+                throw InputError("\(keyword): missing required parameter 'file'", at: entry.keyLocation)
+            }
+            fileNode = file
+        } else {
+            fileNode = entry.value
+        }
+        let file = try string(fileNode, "\(keyword) file")
+        if TemplateEngine.isTemplate(file) {
+            throw InputError("\(keyword): a templated file name is not supported yet", at: fileNode.location,
+                             hint: "name the file literally, or choose with when: on one import per file")
+        }
+        var include = TaskInclude(keyword: keyword, file: file, location: fileNode.location)
+        for e in entries where e.key != entry.key {
+            switch e.key {
+            case "name": break
+            case "when": include.when = try conditions(e.value)
+            case "tags": include.tags = try tagList(e.value)
+            case "vars": include.vars = try variables(e.value, what: "\(keyword) vars").0
+            case "become": include.become = try bool(e.value, "become")
+            case "become_user": include.becomeUser = try string(e.value, "become_user")
+            default:
+                throw InputError("'\(e.key)' on \(keyword) is not supported yet", at: e.keyLocation,
+                                 hint: "\(keyword) takes name, when, tags, vars, become and become_user")
+            }
+        }
+        return include
+    }
+
+    /// The tasks of the included file, looked for beside the including file, then beside the
+    /// playbook; the include's `when` and `tags` go before each task's own, its `vars` over them.
+    func includedTasks(_ include: TaskInclude, handlers: Bool, roles: RoleCollector, directory: String) throws -> [PlaybookTask] {
+        var seen = Set<String>()
+        let candidates = [directory, roles.baseDirectory].map {
+            URL(fileURLWithPath: $0).appendingPathComponent(include.file).standardizedFileURL.path
+        }.filter { seen.insert($0).inserted }
+        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) && !Self.isDirectory($0) }) else {
+            throw InputError("\(include.keyword): file not found: '\(include.file)'", at: include.location,
+                             hint: "looked for \(candidates.joined(separator: ", "))")
+        }
+        if let index = roles.includeChain.firstIndex(of: path) {
+            let names = (roles.includeChain[index...] + [path]).map { ($0 as NSString).lastPathComponent }
+            throw InputError("\(include.keyword) cycle: \(names.joined(separator: " -> "))", at: include.location,
+                             hint: "a task file cannot include itself, directly or through others")
+        }
+        roles.includeChain.append(path)
+        defer { roles.includeChain.removeLast() }
+        let root = try YAMLDocument.loadValue(path: path)
+        let tasks = try self.tasks(root, key: include.keyword, handlers: handlers, roles: roles,
+                                   directory: (path as NSString).deletingLastPathComponent)
+        return tasks.map { task in
+            var task = task
+            task.when = include.when + task.when
+            task.tags = Self.union(include.tags, task.tags)
+            task.vars.merge(include.vars) { $1 }
+            task.become = task.become ?? include.become
+            task.becomeUser = task.becomeUser ?? include.becomeUser
+            return task
+        }
+    }
+}

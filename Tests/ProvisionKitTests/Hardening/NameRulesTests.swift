@@ -117,8 +117,14 @@ final class NameRulesTests: XCTestCase {
         let names = ["apache2", "php"]
         for manager in [Facts.PackageManager.apt, .dnf, .yum] {
             let pm = PackageManagerCommands(manager: manager)
-            for command in [pm.install(names), pm.upgrade(names), pm.remove(names), pm.queryInstalled(names)] {
+            for command in [pm.install(names), pm.upgrade(names), pm.remove(names)] + (manager == .apt ? [pm.queryInstalled(names)] : []) {
                 XCTAssertTrue(command.contains(" -- apache2 php"), "\(manager): \(command)")
+            }
+            if manager != .apt {
+                // rpm is asked one name at a time (a name may be a capability): each after `--`.
+                let query = pm.queryInstalled(names)
+                XCTAssertTrue(query.contains("for n in apache2 php;"), query)
+                XCTAssertEqual(query.components(separatedBy: "rpm -q").count - 1, query.components(separatedBy: #"-- "$n""#).count - 1, query)
             }
             if manager != .apt { XCTAssertTrue(pm.queryUpgradable(names).contains(" -- apache2 php"), pm.queryUpgradable(names)) }
         }

@@ -133,19 +133,12 @@ extension PlaybookLoader.Loader {
                                      ?? "\(keyword) takes: \(Self.roleTaskParameters.joined(separator: ", "))")
             }
         }
-        for e in entries where e.key != entry.key {
-            switch e.key {
-            case "name": break
-            case "when": inclusion.when = try conditions(e.value)
-            case "tags": inclusion.tags = try tagList(e.value)
-            case "vars": inclusion.params = try variables(e.value, what: "\(keyword) vars").0
-            case "become": inclusion.become = try bool(e.value, "become")
-            case "become_user": inclusion.becomeUser = try string(e.value, "become_user")
-            default:
-                throw InputError("'\(e.key)' on \(keyword) is not supported yet", at: e.keyLocation,
-                                 hint: "\(keyword) takes name, when, tags, vars, become and become_user")
-            }
-        }
+        let keywords = try inclusionKeywords(entries, besides: entry.key, keyword: keyword)
+        inclusion.when = keywords.when
+        inclusion.tags = keywords.tags
+        if !keywords.vars.isEmpty { inclusion.params = keywords.vars }  // a task's vars are the role's parameters
+        inclusion.become = keywords.become
+        inclusion.becomeUser = keywords.becomeUser
         return inclusion
     }
 

@@ -13,6 +13,15 @@ struct TaskInclude {
     var becomeUser: String?
 }
 
+/// What an inclusion's own keywords apply to each task it brings.
+struct InclusionKeywords {
+    var when: [String] = []
+    var tags: [String] = []
+    var vars: [String: Value] = [:]
+    var become: Bool?
+    var becomeUser: String?
+}
+
 extension PlaybookLoader.Loader {
     static let taskIncludeKeywords = ["import_tasks", "include_tasks"]
 
@@ -43,21 +52,29 @@ extension PlaybookLoader.Loader {
             throw InputError("\(keyword): a templated file name is not supported yet", at: fileNode.location,
                              hint: "name the file literally, or choose with when: on one import per file")
         }
-        var include = TaskInclude(keyword: keyword, file: file, location: fileNode.location)
-        for e in entries where e.key != entry.key {
+        let keywords = try inclusionKeywords(entries, besides: entry.key, keyword: keyword)
+        return TaskInclude(keyword: keyword, file: file, location: fileNode.location, when: keywords.when, tags: keywords.tags,
+                           vars: keywords.vars, become: keywords.become, becomeUser: keywords.becomeUser)
+    }
+
+    /// The keywords an inclusion (`import_tasks`, `include_role` …) takes beside its own key,
+    /// read once for every kind of inclusion.
+    func inclusionKeywords(_ entries: [LocatedValue.Entry], besides key: String, keyword: String) throws -> InclusionKeywords {
+        var keywords = InclusionKeywords()
+        for e in entries where e.key != key {
             switch e.key {
             case "name": break
-            case "when": include.when = try conditions(e.value)
-            case "tags": include.tags = try tagList(e.value)
-            case "vars": include.vars = try variables(e.value, what: "\(keyword) vars").0
-            case "become": include.become = try bool(e.value, "become")
-            case "become_user": include.becomeUser = try string(e.value, "become_user")
+            case "when": keywords.when = try conditions(e.value)
+            case "tags": keywords.tags = try tagList(e.value)
+            case "vars": keywords.vars = try variables(e.value, what: "\(keyword) vars").0
+            case "become": keywords.become = try bool(e.value, "become")
+            case "become_user": keywords.becomeUser = try string(e.value, "become_user")
             default:
                 throw InputError("'\(e.key)' on \(keyword) is not supported yet", at: e.keyLocation,
                                  hint: "\(keyword) takes name, when, tags, vars, become and become_user")
             }
         }
-        return include
+        return keywords
     }
 
     /// The tasks of the included file, looked for beside the including file, then beside the

@@ -136,7 +136,7 @@ extension PlaybookLoader.Loader {
         let keywords = try inclusionKeywords(entries, besides: entry.key, keyword: keyword)
         inclusion.when = keywords.when
         inclusion.tags = keywords.tags
-        if !keywords.vars.isEmpty { inclusion.params = keywords.vars }  // a task's vars are the role's parameters
+        inclusion.params = keywords.vars  // a task's vars are the role's parameters
         inclusion.become = keywords.become
         inclusion.becomeUser = keywords.becomeUser
         return inclusion

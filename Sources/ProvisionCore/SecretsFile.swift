@@ -8,6 +8,7 @@ import Foundation
 /// db_admin_password: "…"      # the RDS master password: you provide it
 /// db_password: "…"            # generated when missing
 /// wordpress_salts: {AUTH_KEY: "…", …}   # generated when missing
+/// wordpress_admin_password: "…"       # generated when missing (the site's admin login)
 /// ```
 public enum SecretsFile {
     public static let saltNames = [
@@ -17,7 +18,7 @@ public enum SecretsFile {
 
     /// The secrets provision makes itself when a playbook reads them and nothing defines
     /// them: created on first use, into the file, and never regenerated afterwards.
-    public static let generatedNames: Set<String> = ["db_password", "wordpress_salts"]
+    public static let generatedNames: Set<String> = ["db_password", "wordpress_salts", "wordpress_admin_password"]
 
     /// Environment variables that override the file: name -> variable.
     public static let environment = [
@@ -102,6 +103,7 @@ public enum SecretsFile {
     public static func generatedValues(for names: Set<String>) -> [String: Value] {
         var values: [String: Value] = [:]
         if names.contains("db_password") { values["db_password"] = .string(generate(length: 32)) }
+        if names.contains("wordpress_admin_password") { values["wordpress_admin_password"] = .string(generate(length: 24)) }
         if names.contains("wordpress_salts") {
             values["wordpress_salts"] = .dict(Dictionary(uniqueKeysWithValues: saltNames.map { ($0, Value.string(generate(length: 64))) }))
         }

@@ -17,7 +17,7 @@ final class WordPressSiteTests: XCTestCase {
     func site(_ extra: [String], hosts: [String] = ["web-1", "web-2"]) -> Lab.Output {
         Lab.provision(["-i", Lab.inventory, "-F", Lab.sshConfig, "-p", Lab.repository + "/playbooks/site.yml",
                        "-e", "secrets_file=\(secrets)", "-e", "db_host=10.0.20.10",
-                       "-e", "wordpress_archive=\(Lab.wordpressArchive)", "--json"] + extra + hosts)
+                       "-e", "wordpress_archive=\(Lab.wordpressArchive)", "-e", "wordpress_title='Lab site'", "--json"] + extra + hosts)
     }
 
     func writeSecrets(dbPassword: String) throws {
@@ -25,6 +25,14 @@ final class WordPressSiteTests: XCTestCase {
         FileManager.default.createFile(atPath: secrets, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         let initialized = Lab.provision(["secrets", "init", "--file", secrets])
         XCTAssertEqual(initialized.status, 0, initialized.all)
+    }
+
+    /// The admin password `secrets init` generated into the secrets file.
+    func generatedAdminPassword() throws -> String {
+        let text = try String(contentsOfFile: secrets, encoding: .utf8)
+        let line = text.split(separator: "\n").first { $0.hasPrefix("wordpress_admin_password: ") }
+        let password = line.map { $0.dropFirst("wordpress_admin_password: ".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        return try XCTUnwrap(password, "no wordpress_admin_password in \(text.count) bytes of secrets")
     }
 
     func curl(_ address: String, _ path: String, _ extra: [String] = []) -> Lab.Output {
@@ -42,11 +50,20 @@ final class WordPressSiteTests: XCTestCase {
         let firstRecap = Lab.recap(first.stdout)
         XCTAssertGreaterThan(firstRecap["web-1"]?["changed"] ?? 0, 0, first.stdout)
         XCTAssertFalse(first.all.contains(password), "the DB password was printed")
+        // The site is installed by the run (wordpress_install: auto): nobody can claim it at
+        // install.php, and both hosts serve it.
         for address in ["10.0.10.10", "10.0.11.10"] {
-            let page = curl(address, "/wp-admin/install.php")
-            XCTAssertTrue(page.stdout.hasSuffix("200"), "installer not served by \(address): \(page.stdout.suffix(300))")
-            XCTAssertTrue(page.stdout.contains("WordPress"), page.stdout.suffix(300).description)
+            let installer = curl(address, "/wp-admin/install.php")
+            XCTAssertTrue(installer.stdout.contains("Already Installed"), "the installer is open on \(address): \(installer.stdout.suffix(300))")
+            let front = curl(address, "/")
+            XCTAssertTrue(front.stdout.hasSuffix("200"), "site not served by \(address): \(front.stdout.suffix(300))")
+            XCTAssertTrue(front.stdout.contains("<title>Lab site"), front.stdout.suffix(300).description)
         }
+        let installs = Lab.jsonLines(first.stdout).filter { ($0["task"] as? String ?? "").hasPrefix("WordPress installed") }
+        XCTAssertEqual(installs.filter { $0["status"] as? String == "changed" }.count, 1,
+                       "two hosts at once, one shared database: exactly one installs\n\(first.stdout)")
+        let adminPassword = try generatedAdminPassword()
+        XCTAssertFalse(first.all.contains(adminPassword), "the admin password was printed")
 
         // 2. An immediate re-run changes nothing, and check mode predicts nothing.
         let second = site([])
@@ -61,20 +78,11 @@ final class WordPressSiteTests: XCTestCase {
         let stat = Lab.ssh("web-1", "sudo stat -c '%U %G %a' /var/www/html/wp-config.php")
         XCTAssertEqual(stat.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "root www-data 640")
 
-        // Completing the install on web-1 makes web-2 serve the same site; a login cookie
-        // from web-1 is accepted by web-2 (same salts, same database).
-        let install = curl("10.0.10.10", "/wp-admin/install.php?step=2", [
-            "--data-urlencode", "weblog_title=Lab", "--data-urlencode", "user_name=admin",
-            "--data-urlencode", "admin_password=Lab-pass-123!", "--data-urlencode", "admin_password2=Lab-pass-123!",
-            "--data-urlencode", "pw_weak=1", "--data-urlencode", "admin_email=admin@example.com",
-            "--data-urlencode", "blog_public=0",
-        ])
-        XCTAssertTrue(install.stdout.hasSuffix("200"), "install failed: \(install.stdout.suffix(500))")
-        let front = curl("10.0.11.10", "/")
-        XCTAssertTrue(front.stdout.contains("Lab"), "web-2 does not serve the installed site: \(front.stdout.suffix(300))")
+        // The generated admin logs in on web-1; the login cookie is accepted by web-2 (same
+        // salts, same database).
         let jar = work + "/cookies"
-        _ = curl("10.0.10.10", "/wp-login.php", ["-c", jar, "-b", jar, "--data-urlencode", "log=admin",
-                                                 "--data-urlencode", "pwd=Lab-pass-123!", "--data-urlencode", "testcookie=1",
+        _ = curl("10.0.10.10", "/wp-login.php", ["-c", jar, "-b", jar, "--data-urlencode", "log=wpadmin",
+                                                 "--data-urlencode", "pwd=\(adminPassword)", "--data-urlencode", "testcookie=1",
                                                  "-H", "Cookie: wordpress_test_cookie=WP%20Cookie%20check"])
         let jarText = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
         let rewritten = jarText.replacingOccurrences(of: "10.0.10.10", with: "10.0.11.10")

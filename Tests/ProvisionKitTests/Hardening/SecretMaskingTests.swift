@@ -80,9 +80,11 @@ final class SecretMaskingTests: XCTestCase {
 
     /// Generated secrets are made of characters no encoder of the tool changes.
     func testGeneratedSecretsNeedNoEscaping() throws {
-        let values = SecretsFile.generatedValues(for: ["db_password", "wordpress_salts"])
+        let values = SecretsFile.generatedValues(for: SecretsFile.generatedNames)
         var samples = (0..<200).map { _ in SecretsFile.generate(length: 64) }
         samples.append(values["db_password"]!.text)
+        samples.append(values["wordpress_admin_password"]!.text)
+        XCTAssertEqual(values["wordpress_admin_password"]!.text.count, 24)
         samples += values["wordpress_salts"]!.dictValue!.values.map(\.text)
         XCTAssertEqual(values["db_password"]!.text.count, 32)
         XCTAssertEqual(values["wordpress_salts"]!.dictValue!.count, 8)

@@ -1,7 +1,7 @@
 import Foundation
 import ProvisionCore
 
-/// Reads an Ansible-style YAML inventory:
+/// Reads an Ansible-style YAML inventory (or an INI one, read into the same tree by `INIInventory`):
 ///
 /// ```yaml
 /// all:
@@ -20,8 +20,12 @@ public enum InventoryLoader {
     static let keyKeys = ["ansible_ssh_private_key_file", "key"]
     static let groupKeys: Set<String> = ["hosts", "children", "vars"]
 
+    /// Loads a YAML inventory, or an INI one (`INIInventory.isINI`).
     public static func load(path: String) throws -> Inventory {
-        try build(from: try YAMLDocument.loadValue(path: path), file: path)
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), INIInventory.isINI(path: path, text: text) {
+            return try build(from: try INIInventory.parse(text: text, file: path), file: path)
+        }
+        return try build(from: try YAMLDocument.loadValue(path: path), file: path)
     }
 
     public static func build(from root: LocatedValue, file: String) throws -> Inventory {

@@ -45,7 +45,7 @@ public struct HostResolver: Sendable {
         let port = host.port ?? vars["ansible_port"].flatMap { Int($0.text) }.flatMap { NumberRules.port.range.contains($0) ? $0 : nil } ?? fromConfig.port ?? 22
         return ResolvedHost(
             name: name,
-            address: host.address ?? fromConfig.hostName ?? name,
+            address: host.address ?? vars["ansible_host"]?.stringValue ?? fromConfig.hostName ?? name,
             port: port,
             user: host.user ?? vars["ansible_user"]?.stringValue ?? fromConfig.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root",
             identityFiles: identities,

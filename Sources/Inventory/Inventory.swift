@@ -49,6 +49,8 @@ public struct Inventory: Sendable {
     private var childLocations: [String: SourceLocation] = [:]
     /// `ec2:` entries of an inventory file: EC2 inventory URLs whose hosts join this one.
     public var ec2Sources: [String] = []
+    /// `group_vars/` and `host_vars/` beside the inventory file.
+    var varsDirectories = VarsDirectories()
 
     public init(file: String? = nil) { self.file = file }
 
@@ -147,14 +149,23 @@ public struct Inventory: Sendable {
             .sorted { (depth[$0] ?? 1, $0) < (depth[$1] ?? 1, $1) }
     }
 
-    /// Inventory variables for `host`: group variables by depth, then the host's own.
     /// The names among `variables(for:)` that are data, never templates (`InventoryHost.dataNames`).
     public func dataNames(for host: String) -> Set<String> { self.host(named: host)?.dataNames ?? [] }
 
+    /// Inventory variables for `host`, in Ansible's order (later wins): `all`'s variables in
+    /// the inventory file, then `group_vars/all`; the other groups' (by depth from `all`,
+    /// then name) in the file, then their `group_vars/`; the host's own in the file, then
+    /// `host_vars/HOST`.
     public func variables(for host: String) -> [String: Value] {
         var vars: [String: Value] = [:]
-        for group in groups(of: host) { vars.merge(groups[group]?.variables ?? [:]) { $1 } }
+        let memberships = groups(of: host)
+        let others = memberships.filter { $0 != "all" }
+        vars.merge(groups["all"]?.variables ?? [:]) { $1 }
+        vars.merge(varsDirectories.groups["all"] ?? [:]) { $1 }
+        for group in others { vars.merge(groups[group]?.variables ?? [:]) { $1 } }
+        for group in others { vars.merge(varsDirectories.groups[group] ?? [:]) { $1 } }
         vars.merge(self.host(named: host)?.variables ?? [:]) { $1 }
+        vars.merge(varsDirectories.hosts[host] ?? [:]) { $1 }
         vars["inventory_hostname"] = .string(host)
         vars["group_names"] = .list(groups(of: host).filter { $0 != "all" }.map { .string($0) })
         return vars

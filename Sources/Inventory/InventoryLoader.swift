@@ -21,11 +21,17 @@ public enum InventoryLoader {
     static let groupKeys: Set<String> = ["hosts", "children", "vars"]
 
     /// Loads a YAML inventory, or an INI one (`INIInventory.isINI`).
+    /// With the `group_vars/` and `host_vars/` beside it (`VarsDirectories`).
     public static func load(path: String) throws -> Inventory {
+        var inventory: Inventory
         if let text = try? String(contentsOfFile: path, encoding: .utf8), INIInventory.isINI(path: path, text: text) {
-            return try build(from: try INIInventory.parse(text: text, file: path), file: path)
+            inventory = try build(from: try INIInventory.parse(text: text, file: path), file: path)
+        } else {
+            inventory = try build(from: try YAMLDocument.loadValue(path: path), file: path)
         }
-        return try build(from: try YAMLDocument.loadValue(path: path), file: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        inventory.varsDirectories = try VarsDirectories.load(beside: directory.isEmpty ? "." : directory)
+        return inventory
     }
 
     public static func build(from root: LocatedValue, file: String) throws -> Inventory {

@@ -158,7 +158,7 @@ public enum PlaybookLoader {
                 play.varsFilesLocation = files.keyLocation
             }
             if let b = node["become"] { play.become = try bool(b, "become") }
-            if let u = node["become_user"] { play.becomeUser = try string(u, "become_user") }
+            if let u = node["become_user"] { play.becomeUser = try becomeUser(u) }
             if let g = node["gather_facts"] { play.gatherFacts = try bool(g, "gather_facts") }
             if let f = node["any_errors_fatal"] { play.anyErrorsFatal = try bool(f, "any_errors_fatal") }
             // Ansible's order: pre_tasks, roles (each after its dependencies), tasks, post_tasks.
@@ -281,7 +281,7 @@ public enum PlaybookLoader {
             }
             if let r = node["register"] { task.register = try identifier(r, "register") }
             if let b = node["become"] { task.become = try bool(b, "become") }
-            if let u = node["become_user"] { task.becomeUser = try string(u, "become_user") }
+            if let u = node["become_user"] { task.becomeUser = try becomeUser(u) }
             if let i = node["ignore_errors"] { task.ignoreErrors = try bool(i, "ignore_errors") }
             if let c = node["changed_when"] { task.changedWhen = try conditions(c) }
             if let f = node["failed_when"] { task.failedWhen = try conditions(f) }
@@ -361,6 +361,18 @@ public enum PlaybookLoader {
                 throw InputError("\(what) must be a string, not a \(node.kindName)", at: node.location)
             }
             return s
+        }
+
+        /// `become_user:` root only: every transport's `become` is `sudo -n` to root, and running a
+        /// task as root that the playbook meant for a less privileged user would be worse than
+        /// refusing it.
+        func becomeUser(_ node: LocatedValue) throws -> String {
+            let user = try string(node, "become_user")
+            guard user == "root" else {
+                throw InputError("become_user: \(user) is not supported yet: become runs tasks as root", at: node.location,
+                                 hint: "drop become_user, or run that command as the user: `command: runuser -u \(TemplateEngine.isTemplate(user) ? "USER" : user) -- CMD`")
+            }
+            return user
         }
 
         /// `tags: [a, b]` or `tags: a,b`.

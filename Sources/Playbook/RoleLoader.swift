@@ -78,7 +78,7 @@ extension PlaybookLoader.Loader {
                 case "when": inclusion.when = try conditions(e.value)
                 case "tags": inclusion.tags = try tagList(e.value)
                 case "become": inclusion.become = try bool(e.value, "become")
-                case "become_user": inclusion.becomeUser = try string(e.value, "become_user")
+                case "become_user": inclusion.becomeUser = try becomeUser(e.value)
                 default:
                     if PlaybookLoader.unsupportedTaskKeywords.contains(e.key) || PlaybookLoader.taskKeywords.contains(e.key) {
                         throw InputError("'\(e.key)' on a role is not supported yet", at: e.keyLocation,

@@ -68,7 +68,7 @@ extension PlaybookLoader.Loader {
             case "tags": keywords.tags = try tagList(e.value)
             case "vars": keywords.vars = try variables(e.value, what: "\(keyword) vars").0
             case "become": keywords.become = try bool(e.value, "become")
-            case "become_user": keywords.becomeUser = try string(e.value, "become_user")
+            case "become_user": keywords.becomeUser = try becomeUser(e.value)
             default:
                 throw InputError("'\(e.key)' on \(keyword) is not supported yet", at: e.keyLocation,
                                  hint: "\(keyword) takes name, when, tags, vars, become and become_user")

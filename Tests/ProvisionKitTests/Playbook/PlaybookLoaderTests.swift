@@ -127,6 +127,8 @@ final class PlaybookLoaderTests: XCTestCase {
             ("- hosts: all\n  tasks:\n    - copy: src='a dest=b\n", "site.yml:3: copy: cannot split arguments: unterminated ' quote"),
             ("- hosts: all\n  tasks:\n    - copy: [a]\n", "site.yml:3: arguments of 'copy' must be a mapping or key=value pairs, not a list"),
             ("- hosts: all\n  become: maybe\n", "site.yml:2: become must be a boolean (yes/no), not 'maybe'"),
+            ("- hosts: all\n  become_user: postgres\n", "site.yml:2: become_user: postgres is not supported yet: become runs tasks as root (drop become_user, or run that command as the user: `command: runuser -u postgres -- CMD`)"),
+            ("- hosts: all\n  tasks:\n    - command: x\n      become_user: \"{{ u }}\"\n", "site.yml:4: become_user: {{ u }} is not supported yet: become runs tasks as root (drop become_user, or run that command as the user: `command: runuser -u USER -- CMD`)"),
             ("- hosts: all\n  tasks:\n    - command: x\n      loop: {a: 1}\n", "site.yml:4: loop must be a list or a template that gives a list, not a mapping"),
             ("- hosts: all\n  tasks:\n    - command: x\n      register: my-var\n", "site.yml:4: register must be a variable name (letters, digits, _), not 'my-var'"),
             ("- hosts: all\n  tasks:\n    - command: x\n      loop_control: {loop_vr: y}\n", "site.yml:4: unknown loop_control key 'loop_vr' (did you mean 'loop_var'?)"),

@@ -83,6 +83,19 @@ final class RoleTests: XCTestCase {
         XCTAssertTrue(error.hasPrefix("missing.yml:3: role 'nginx' not found (looked in roles/nginx, nginx; put it in roles/ beside the playbook or set ANSIBLE_ROLES_PATH)"), error)
     }
 
+    /// become_user other than root is refused wherever it is written, rather than ignored
+    /// (which would run as root what the playbook meant for another user).
+    func testBecomeUserOtherThanRootIsRefusedOnRolesAndIncludes() throws {
+        try write("roles/db/tasks/main.yml", "- command: x\n")
+        try write("extra.yml", "- command: y\n")
+        try write("role-entry.yml", "- hosts: all\n  roles:\n    - {role: db, become_user: postgres}\n")
+        try write("include.yml", "- hosts: all\n  tasks:\n    - import_tasks: extra.yml\n      become_user: postgres\n")
+        try write("root.yml", "- hosts: all\n  become: true\n  become_user: root\n  roles:\n    - {role: db, become_user: root}\n")
+        XCTAssertTrue(loadError("role-entry.yml").hasPrefix("role-entry.yml:3: become_user: postgres is not supported yet"), loadError("role-entry.yml"))
+        XCTAssertTrue(loadError("include.yml").hasPrefix("include.yml:4: become_user: postgres is not supported yet"), loadError("include.yml"))
+        XCTAssertEqual(try load("root.yml").plays.first?.tasks.count, 1)
+    }
+
     func testADependencyCycleIsAnError() throws {
         try write("roles/base/meta/main.yml", "dependencies: [common]\n")
         let error = loadError()

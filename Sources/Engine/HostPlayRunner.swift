@@ -35,6 +35,9 @@ final class HostPlayRunner: @unchecked Sendable {
     var recap = HostRecap()
     private(set) var stopped = false
     private(set) var unreachable = false
+    /// Blocks of the play where a failure happened on this host (`BlockRouting`).
+    private var failedBlocks: [Int: FailedBlock] = [:]
+    private lazy var blocksWithRescue = BlockRouting.blocksWithRescue(play.tasks + play.handlers)
 
     init(host: String, inventoryVariables: [String: Value], shared: PlayState, services: RunServices) {
         self.host = host
@@ -75,19 +78,23 @@ final class HostPlayRunner: @unchecked Sendable {
         var index = 0
         while index < tasks.count, !stopped, !Interruption.shared.requested {
             let task = tasks[index]
-            if !isHandler, !selectedByTags(task) { index += 1; continue }
-            if shared.spec(for: task)?.runsOncePerPlay == true, !shared.isRunOnceOwner(host) {
-                index += 1
-                continue
+            let runs = BlockRouting.runs(task, failedBlocks: failedBlocks)
+                && (isHandler || selectedByTags(task))
+                && !(shared.spec(for: task)?.runsOncePerPlay == true && !shared.isRunOnceOwner(host))
+            if runs {
+                if probes.isEmpty && prepared.isEmpty { probeAhead(tasks, from: index, isHandler: isHandler) }
+                let changedState = execute(task, index: index)
+                if changedState || task.register != nil {
+                    // Later tasks must see the new state and the new variables.
+                    prepared = [:]
+                    probes = [:]
+                } else {
+                    prepared[index] = nil
+                }
             }
-            if probes.isEmpty && prepared.isEmpty { probeAhead(tasks, from: index, isHandler: isHandler) }
-            let changedState = execute(task, index: index)
-            if changedState || task.register != nil {
-                // Later tasks must see the new state and the new variables.
-                prepared = [:]
-                probes = [:]
-            } else {
-                prepared[index] = nil
+            // A block left with its failure not rescued passes it to the block around it.
+            for (depth, block) in BlockRouting.blocksEnding(after: index, in: tasks) {
+                if failedBlocks.removeValue(forKey: block.id) == .unrescued { raiseFailure(in: task.blocks[..<depth]) }
             }
             index += 1
         }
@@ -284,7 +291,7 @@ final class HostPlayRunner: @unchecked Sendable {
             if let error {
                 failure = error
                 if !task.ignoreErrors {
-                    fail(task, error: error, started: itemStarted, label: item.label)
+                    fail(task, error: error, started: itemStarted, label: item.label, result: .dict(reg))
                     break
                 }
                 report(task, .failed, changed: false, message: "\(error) (ignored)", diff: nil, started: itemStarted, label: item.label, ignored: true)
@@ -351,10 +358,32 @@ final class HostPlayRunner: @unchecked Sendable {
         }
     }
 
-    func fail(_ task: PlaybookTask, error: Error, started: Date, label: String? = nil) {
-        recap.failed += 1
-        stopped = true
+    func fail(_ task: PlaybookTask, error: Error, started: Date, label: String? = nil, result: Value? = nil) {
         report(task, .failed, changed: false, message: "\(error)", diff: nil, started: started, label: label)
+        if let rescuing = raiseFailure(in: task.blocks[...]) {
+            // What the rescue tasks read, as in Ansible.
+            registered["ansible_failed_task"] = ["name": .string(task.displayName), "block": .int(rescuing)]
+            registered["ansible_failed_result"] = result ?? ["failed": true, "changed": false, "msg": .string("\(error)")]
+        }
+    }
+
+    /// A failure inside `blocks` (outermost first): the innermost block takes it (its rescue
+    /// runs, or its always and then the block around it), else the host stops. Returns the
+    /// block whose rescue now runs.
+    @discardableResult
+    func raiseFailure(in blocks: ArraySlice<BlockMembership>) -> Int? {
+        guard let inner = blocks.last else {
+            recap.failed += 1
+            stopped = true
+            return nil
+        }
+        if inner.section == .block && blocksWithRescue.contains(inner.id) {
+            failedBlocks[inner.id] = .rescuing
+            recap.rescued += 1
+            return inner.id
+        }
+        failedBlocks[inner.id] = .unrescued
+        return nil
     }
 
     func markUnreachable(_ error: Error) {

@@ -17,7 +17,9 @@ enum MagicVariables {
         "inventory_hostname_short", "groups", "play_hosts", "ansible_play_hosts", "ansible_play_batch",
         "ansible_check_mode", "ansible_diff_mode", "playbook_dir", "ansible_facts",
     ]
-    static let names = fromInventory.union(fromTemplates).union(fromEngine)
+    /// Set by `HostPlayRunner` when a block's `rescue:` starts (registered results).
+    static let fromRescue: Set<String> = ["ansible_failed_task", "ansible_failed_result"]
+    static let names = fromInventory.union(fromTemplates).union(fromEngine).union(fromRescue)
 
     /// `groups`: every group of the inventory with its hosts, in inventory order.
     static func groups(of inventory: Inventory) -> Value {

@@ -83,6 +83,7 @@ public final class PlaybookRunner: @unchecked Sendable {
                     recaps[r.host]!.failed += r.recap.failed
                     recaps[r.host]!.skipped += r.recap.skipped
                     recaps[r.host]!.unreachable += r.recap.unreachable
+                    recaps[r.host]!.rescued += r.recap.rescued
                     if r.stopped { retired.insert(r.host) }
                 }
                 let failedHosts = runners.filter(\.stopped).map(\.host)

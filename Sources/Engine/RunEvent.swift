@@ -28,6 +28,8 @@ public struct HostRecap: Sendable, Equatable {
     public var failed = 0
     public var skipped = 0
     public var unreachable = 0
+    /// Failures a block's `rescue:` took over (the failed task is not counted in `failed`).
+    public var rescued = 0
     public init() {}
 }
 

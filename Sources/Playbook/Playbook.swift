@@ -94,6 +94,8 @@ public struct PlaybookTask: Sendable {
     public var diff: Bool? = nil
     /// The role this task comes from (nil: written in the play).
     public var role: RoleReference? = nil
+    /// The `block:`s this task is in, outermost first (empty: none).
+    public var blocks: [BlockMembership] = []
 
     public init(
         name: String? = nil, module: String, arguments: [String: Value] = [:],

@@ -14,7 +14,6 @@ public enum PlaybookLoader {
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
-        "block", "rescue", "always",
         "include", "include_vars", "delegate_to", "run_once",
         "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
         "environment", "no_log", "local_action", "set_fact",
@@ -186,7 +185,9 @@ public enum PlaybookLoader {
             }
             var result: [PlaybookTask] = []
             for item in items {
-                if let inclusion = try roleTask(item, handlers: handlers) {
+                if let flattened = try blockTasks(item, key: key, handlers: handlers, roles: roles, directory: directory) {
+                    result += flattened
+                } else if let inclusion = try roleTask(item, handlers: handlers) {
                     result += try roleTasks(inclusion, roles: roles)
                 } else if let include = try taskInclude(item) {
                     result += try includedTasks(include, handlers: handlers, roles: roles, directory: directory ?? roles.baseDirectory)

@@ -17,6 +17,8 @@ final class RoleCollector {
     var handlerFiles: Set<String> = []
     /// Task files being included (`import_tasks`), outermost first, for the cycle check.
     var includeChain: [String] = []
+    /// `block:`s read so far in the play: the next one's id.
+    var blockCount = 0
 
     init(baseDirectory: String) { self.baseDirectory = baseDirectory }
 }

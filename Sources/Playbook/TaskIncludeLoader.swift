@@ -20,6 +20,19 @@ struct InclusionKeywords {
     var vars: [String: Value] = [:]
     var become: Bool?
     var becomeUser: String?
+
+    /// The inclusion's `when` and `tags` go before the task's own, its `become` where the task
+    /// sets none, its `vars` over the task's (an include's parameters, as in Ansible) or under
+    /// them (a block's vars: Ansible ranks task vars above).
+    func apply(to task: PlaybookTask, varsOverTask: Bool) -> PlaybookTask {
+        var task = task
+        task.when = when + task.when
+        task.tags = PlaybookLoader.Loader.union(tags, task.tags)
+        task.vars.merge(vars) { mine, theirs in varsOverTask ? theirs : mine }
+        task.become = task.become ?? become
+        task.becomeUser = task.becomeUser ?? becomeUser
+        return task
+    }
 }
 
 extension PlaybookLoader.Loader {
@@ -98,14 +111,8 @@ extension PlaybookLoader.Loader {
         let root = try YAMLDocument.loadValue(path: path)
         let tasks = try self.tasks(root, key: include.keyword, handlers: handlers, roles: roles,
                                    directory: (path as NSString).deletingLastPathComponent)
-        return tasks.map { task in
-            var task = task
-            task.when = include.when + task.when
-            task.tags = Self.union(include.tags, task.tags)
-            task.vars.merge(include.vars) { $1 }
-            task.become = task.become ?? include.become
-            task.becomeUser = task.becomeUser ?? include.becomeUser
-            return task
-        }
+        let keywords = InclusionKeywords(when: include.when, tags: include.tags, vars: include.vars,
+                                         become: include.become, becomeUser: include.becomeUser)
+        return tasks.map { keywords.apply(to: $0, varsOverTask: true) }
     }
 }

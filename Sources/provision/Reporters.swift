@@ -62,7 +62,7 @@ final class HumanReporter: RunReporter, @unchecked Sendable {
             let width = recap.map(\.0.count).max() ?? 0
             for (host, r) in recap {
                 let name = host.padding(toLength: width, withPad: " ", startingAt: 0)
-                out.write("\(name) : ok=\(r.ok) changed=\(r.changed) failed=\(r.failed) unreachable=\(r.unreachable) skipped=\(r.skipped)")
+                out.write("\(name) : ok=\(r.ok) changed=\(r.changed) failed=\(r.failed) unreachable=\(r.unreachable) skipped=\(r.skipped) rescued=\(r.rescued)")
             }
         }
     }
@@ -118,7 +118,7 @@ final class JSONReporter: RunReporter, @unchecked Sendable {
         case .finished(let recap, let duration):
             var hosts: [String: Any] = [:]
             for (host, r) in recap {
-                hosts[host] = ["ok": r.ok, "changed": r.changed, "failed": r.failed, "unreachable": r.unreachable, "skipped": r.skipped]
+                hosts[host] = ["ok": r.ok, "changed": r.changed, "failed": r.failed, "unreachable": r.unreachable, "skipped": r.skipped, "rescued": r.rescued]
             }
             emit(["event": "recap", "hosts": hosts, "duration": (duration * 1000).rounded() / 1000,
                   "exit_code": Int(ExitCode.forRecap(recap))])

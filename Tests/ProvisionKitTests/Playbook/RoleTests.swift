@@ -142,8 +142,8 @@ final class RoleTests: XCTestCase {
     func testAMistakeInARoleNamesTheRolesFileAndLine() throws {
         try write("roles/web/tasks/main.yml", "- name: port\n  debug: msg=x\n- name: typo\n  shel: echo\n")
         XCTAssertEqual(loadError(), "roles/web/tasks/main.yml:4: unknown module or keyword 'shel' (did you mean 'shell'?)")
-        try write("roles/web/tasks/main.yml", "- block: []\n")
-        XCTAssertEqual(loadError(), "roles/web/tasks/main.yml:1: 'block' is not supported yet")
+        try write("roles/web/tasks/main.yml", "- block: []\n  rescue: [{debug: msg=x}]\n")
+        XCTAssertEqual(loadError(), "roles/web/tasks/main.yml:2: rescue without tasks in block (put the tasks that may fail under block:)")
     }
 
     // MARK: import_tasks / include_tasks

@@ -87,7 +87,7 @@ final class ScriptsOffCommandLineLabTests: XCTestCase {
                 try connection.put(content, to: path, attributes: FileAttributes(mode: 0o640), become: become)
                 let label = "\(preference.rawValue), become: \(become)"
                 let q = Shell.quote(path)
-                let read = Lab.ssh("web-1", "sudo cat -- \(q) | base64 -w0; echo; sudo stat -c '%a %U' -- \(q); ls -A -- \(Shell.quote(dir)) | wc -l; ls -A ~ /tmp \(Shell.quote(base)) | grep -c pwned")
+                let read = Lab.ssh("web-1", "sudo cat -- \(q) | base64 -w0; echo; sudo stat -c '%a %U' -- \(q); find \(Shell.quote(dir)) -mindepth 1 -maxdepth 1 -printf x | wc -c; find ~ /tmp \(Shell.quote(base)) -maxdepth 2 -name pwned 2>/dev/null | wc -l")
                 let lines = read.stdout.split(separator: "\n").map(String.init)
                 XCTAssertEqual(lines, [content.base64EncodedString(), "640 \(become ? "root" : "ec2-user")", "1", "0"], "\(label): \(read.all)")
                 XCTAssertEqual(Lab.ssh("web-1", "sudo rm -f -- \(Shell.quote(path))").status, 0)

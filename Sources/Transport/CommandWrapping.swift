@@ -1,13 +1,9 @@
 import Foundation
 import ProvisionCore
 
-/// How commands and file installs are spelled on the remote side; shared by both transports.
+/// How file installs and sudo's refusals are spelled on the remote side; shared by every
+/// transport. How a script reaches the shell (on stdin, as root or not) is `ScriptOnStdin`.
 enum RemoteCommand {
-    /// The command line sent to the remote login shell: `become` runs it as root through `sudo -n`.
-    static func wrap(_ command: String, become: Bool) -> String {
-        become ? "sudo -n -- sh -c \(Shell.quote(command))" : command
-    }
-
     /// Did sudo refuse because it wanted a password (or a terminal to ask for one)?
     static func sudoWantsPassword(exitStatus: Int32, stderr: Data) -> Bool {
         guard exitStatus != 0 else { return false }

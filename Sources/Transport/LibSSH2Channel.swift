@@ -16,8 +16,7 @@ extension LibSSH2Loop {
         _ command: String, stdin: Data, become: Bool, timeout: TimeInterval?,
         onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
     ) throws -> CommandResult {
-        let wrapped = RemoteCommand.wrap(command, become: become)
-        let result = try exec(wrapped, stdin: stdin, timeout: timeout, onOutput: onOutput)
+        let result = try exec(command, become: become, stdin: stdin, timeout: timeout, onOutput: onOutput)
         if become, RemoteCommand.sudoWantsPassword(exitStatus: result.exitStatus, stderr: result.stderr) {
             throw ConnectionError.sudoNeedsPassword(host: host)
         }
@@ -30,10 +29,14 @@ extension LibSSH2Loop {
         return session
     }
 
+    /// Runs `script` on an exec channel: the channel's command is `ScriptOnStdin`'s fixed
+    /// bootstrap, the script goes ahead of `stdin`.
     func exec(
-        _ command: String, stdin: Data, timeout: TimeInterval?,
+        _ script: String, become: Bool = false, stdin: Data, timeout: TimeInterval?,
         onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
     ) throws -> CommandResult {
+        let command = ScriptOnStdin.remoteCommand(become: become)
+        let stdin = ScriptOnStdin.stdin(script: script, then: stdin)
         let session = try ensureSession()
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         do {

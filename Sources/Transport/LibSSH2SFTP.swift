@@ -108,7 +108,7 @@ extension LibSSH2Loop {
             throw error
         }
         let script = RemoteCommand.installScript(source: staged, path: path, attributes: attributes, cleanup: tempDir)
-        let result = try exec(RemoteCommand.wrap(script, become: true), stdin: Data(), timeout: nil, onOutput: nil)
+        let result = try exec(script, become: true, stdin: Data(), timeout: nil, onOutput: nil)
         if result.exitStatus != 0 {
             _ = try? exec("rm -rf -- \(Shell.quote(tempDir))", stdin: Data(), timeout: nil, onOutput: nil)
             if RemoteCommand.sudoWantsPassword(exitStatus: result.exitStatus, stderr: result.stderr) {

@@ -2,7 +2,8 @@ import Foundation
 import ProvisionCore
 
 /// Runs on the controller itself (pull mode on an instance, and `hosts: localhost`).
-/// Same contract as an SSH connection: `sh -c`, `sudo -n` for become, atomic puts.
+/// Same contract as an SSH connection: the script on stdin (`ScriptOnStdin`), `sudo -n` for
+/// become, atomic puts.
 public final class LocalConnection: Connection, @unchecked Sendable {
     // Immutable after init; Process handles its own threading.
     public let hostName: String
@@ -16,10 +17,11 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
     ) throws -> CommandResult {
         let privileged = become && getuid() != 0
+        let arguments = ScriptOnStdin.arguments(shell: "/bin/sh", sudo: "/usr/bin/sudo", become: privileged)
         do {
-            return try ProcessRunner.run(privileged ? "/usr/bin/sudo" : "/bin/sh",
-                                         privileged ? ["-n", "--", "/bin/sh", "-c", command] : ["-c", command],
-                                         input: .data(stdin), timeout: timeout, onOutput: onOutput)
+            return try ProcessRunner.run(arguments[0], Array(arguments.dropFirst()),
+                                         input: .data(ScriptOnStdin.stdin(script: command, then: stdin)),
+                                         timeout: timeout, onOutput: onOutput)
         } catch is ProcessRunner.TimedOut {
             throw ConnectionError.timeout(host: hostName, port: 0, seconds: timeout ?? 0)
         }

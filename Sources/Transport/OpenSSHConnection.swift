@@ -103,9 +103,11 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
     ) throws -> CommandResult {
         try checkOpen()
-        // ssh joins its arguments with spaces for the remote shell: pass one ready-made command line.
-        let remote = RemoteCommand.wrap(command, become: become)
-        let result = try ssh(clientArguments() + ["--", endpoint.address, remote], stdin: .data(stdin), timeout: timeout, onOutput: onOutput)
+        // ssh joins its arguments with spaces for the remote shell: pass one ready-made command line,
+        // the fixed bootstrap; the script goes on stdin.
+        let remote = ScriptOnStdin.remoteCommand(become: become)
+        let result = try ssh(clientArguments() + ["--", endpoint.address, remote],
+                             stdin: .data(ScriptOnStdin.stdin(script: command, then: stdin)), timeout: timeout, onOutput: onOutput)
         if become, RemoteCommand.sudoWantsPassword(exitStatus: result.exitStatus, stderr: result.stderr) {
             throw ConnectionError.sudoNeedsPassword(host: hostName)
         }
@@ -126,9 +128,15 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
 
     private func install(_ input: Input, to path: String, attributes: FileAttributes, become: Bool) throws {
         try checkOpen()
-        let script = RemoteCommand.installFromStdinScript(path: path, attributes: attributes)
-        let remote = RemoteCommand.wrap(script, become: become)
-        let result = try ssh(clientArguments() + ["--", endpoint.address, remote], stdin: input, timeout: nil, onOutput: nil)
+        let script = ScriptOnStdin.stdin(script: RemoteCommand.installFromStdinScript(path: path, attributes: attributes))
+        let framed: Input
+        switch input {
+        case .none: framed = .data(script)
+        case .data(let data): framed = .data(script + data)
+        case .file(let handle), .prefixed(_, let handle): framed = .prefixed(script, handle)
+        }
+        let remote = ScriptOnStdin.remoteCommand(become: become)
+        let result = try ssh(clientArguments() + ["--", endpoint.address, remote], stdin: framed, timeout: nil, onOutput: nil)
         if result.exitStatus != 0 {
             if become, RemoteCommand.sudoWantsPassword(exitStatus: result.exitStatus, stderr: result.stderr) {
                 throw ConnectionError.sudoNeedsPassword(host: hostName)
@@ -170,6 +178,8 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         case none
         case data(Data)
         case file(FileHandle)
+        /// `Data` first (a framed script), then the file's content.
+        case prefixed(Data, FileHandle)
     }
 
     /// Runs ssh with `arguments`, reading stdout and stderr concurrently (no deadlock on big output).
@@ -189,6 +199,10 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
         switch input {
         case .none: process.standardInput = FileHandle.nullDevice
         case .file(let handle): process.standardInput = handle
+        case .prefixed:
+            let pipe = Pipe()
+            process.standardInput = pipe
+            inPipe = pipe
         case .data(let data):
             if data.isEmpty {
                 process.standardInput = FileHandle.nullDevice
@@ -211,18 +225,28 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
 
         let out = PipeCollector(outPipe.fileHandleForReading, kind: .stdout, onOutput: onOutput)
         let err = PipeCollector(errPipe.fileHandleForReading, kind: .stderr, onOutput: onOutput)
-        if let inPipe, case .data(let data) = input {
+        if let inPipe {
             try? inPipe.fileHandleForReading.close()
             let writer = inPipe.fileHandleForWriting
             let feeder = Thread {
                 // EPIPE (the command stopped reading) is fine: SIGPIPE is ignored process-wide.
-                data.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let n = Glibc.write(writer.fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
-                        if n < 0 { if errno == EINTR { continue }; break }
-                        offset += n
+                func write(_ data: Data) -> Bool {
+                    data.withUnsafeBytes { raw in
+                        var offset = 0
+                        while offset < raw.count {
+                            let n = Glibc.write(writer.fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
+                            if n < 0 { if errno == EINTR { continue }; return false }
+                            offset += n
+                        }
+                        return true
                     }
+                }
+                switch input {
+                case .data(let data): _ = write(data)
+                case .prefixed(let prefix, let file):
+                    guard write(prefix) else { break }
+                    while let chunk = try? file.read(upToCount: 256 * 1024), !chunk.isEmpty, write(chunk) {}
+                case .none, .file: break
                 }
                 try? writer.close()
             }

@@ -113,28 +113,6 @@ final class KnownHostsTests: XCTestCase {
 }
 
 final class RemoteCommandTests: XCTestCase {
-    func testBecomeWrapsInSudoWithOneQuotedArgument() {
-        XCTAssertEqual(RemoteCommand.wrap("echo hi", become: false), "echo hi")
-        XCTAssertEqual(RemoteCommand.wrap("echo hi", become: true), "sudo -n -- sh -c 'echo hi'")
-        XCTAssertEqual(RemoteCommand.wrap("echo 'it''s'; id", become: true), "sudo -n -- sh -c 'echo '\\''it'\\'''\\''s'\\''; id'")
-        XCTAssertEqual(RemoteCommand.wrap("true", become: true), "sudo -n -- sh -c true")
-    }
-
-    func testWrappedCommandRoundTripsThroughSh() throws {
-        let command = "printf '%s|' \"a b\" 'c'\"'\"'d' $((1+1)) \\$HOME"
-        let wrapped = RemoteCommand.wrap(command, become: false)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // What `sudo -n -- sh -c Q` does, without sudo.
-        process.arguments = ["-c", "sh -c \(Shell.quote(wrapped))"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(out, "a b|c'd|2|$HOME|")
-    }
-
     func testSudoPasswordDetection() {
         XCTAssertTrue(RemoteCommand.sudoWantsPassword(exitStatus: 1, stderr: Data("sudo: a password is required\n".utf8)))
         XCTAssertTrue(RemoteCommand.sudoWantsPassword(exitStatus: 1, stderr: Data("sudo: a terminal is required to read the password; either use the -S option\n".utf8)))

@@ -4,7 +4,8 @@ import XCTest
 /// The WordPress job on Amazon Linux 2-like hosts of the lab (`scripts/lab launch NAME --fresh
 /// --kind al2`): systemd as PID 1, `yum` (dnf underneath), an amzn2-core repo whose php is
 /// 5.4 (files-less), so PHP 8.2 must come from the extras topic `php8.2` (packages named
-/// php-* as AL2's extras name them), httpd + php-fpm, user apache. Typed as the README types it.
+/// php-* as AL2's extras name them), httpd + php-fpm, user apache. Typed as the README types it,
+/// then an EC2 stop/start and an instance launched from a provisioned host's disk.
 final class AL2SiteLabTests: XCTestCase {
     var work = ""
     var launched: [String] = []
@@ -32,14 +33,27 @@ final class AL2SiteLabTests: XCTestCase {
         return String(address)
     }
 
+    /// This test's own suffix for database names: the db host outlives a test, and a site
+    /// installed by an earlier run would make al2-c's real run differ from its check.
+    let run = UUID().uuidString.prefix(6).lowercased()
+
     /// Each database name is its own site: al2-c's is new for its check and its real run alike.
     func readmeCall(_ hosts: [String], extra: [String] = [], site: String = "al2_site") -> Lab.Output {
         Lab.provision(["-F", Lab.sshConfig, "-e", "db_host=10.0.20.10", "-e", "wordpress_archive=\(Lab.wordpressArchive)",
-                       "-e", "db_name=\(site)", "-e", "db_user=\(site)", "--json"] + extra + hosts,
+                       "-e", "db_name=\(site)_\(run)", "-e", "db_user=\(site)_\(run)", "--json"] + extra + hosts,
                       environment: ["PROVISION_DB_ADMIN_PASSWORD": Lab.dbAdminPassword], directory: work)
     }
 
     func changed(_ out: Lab.Output) -> [String: Int] { Lab.recap(out.stdout).mapValues { $0["changed"] ?? -1 } }
+
+    /// The installed site served at `address` within 10 s (a host just booted starts its services).
+    func served(_ address: String) -> Bool {
+        for _ in 0..<50 {
+            if Lab.run("/usr/bin/curl", ["-sS", "-m", "5", "http://\(address)/wp-admin/install.php"]).stdout.contains("Already Installed") { return true }
+            usleep(200_000)
+        }
+        return false
+    }
 
     /// The end-of-support warnings of one run, per host.
     func endOfSupportWarnings(_ out: Lab.Output) -> [String: Int] {
@@ -74,8 +88,9 @@ final class AL2SiteLabTests: XCTestCase {
         // Two plays (database, web), one warning per host and run.
         XCTAssertEqual(endOfSupportWarnings(first), ["al2-a": 1, "al2-b": 1], first.stdout)
         for address in addresses {
+            // Served, and installed by the run: install.php no longer offers the site to anyone.
             let page = Lab.run("/usr/bin/curl", ["-sS", "-m", "20", "http://\(address)/wp-admin/install.php"])
-            XCTAssertTrue(page.stdout.contains("WordPress"), "installer not served by \(address): \(page.all.suffix(300))")
+            XCTAssertTrue(page.stdout.contains("Already Installed"), "WordPress not served installed by \(address): \(page.all.suffix(300))")
         }
         for name in ["al2-a", "al2-b"] {
             let services = Lab.ssh(name, "systemctl is-active httpd php-fpm; systemctl is-enabled httpd php-fpm")
@@ -96,6 +111,27 @@ final class AL2SiteLabTests: XCTestCase {
         XCTAssertEqual(second.status, 0, second.all)
         XCTAssertEqual(changed(second), ["al2-a": 0, "al2-b": 0], second.stdout)
         XCTAssertEqual(endOfSupportWarnings(second), ["al2-a": 1, "al2-b": 1], second.stdout)
+
+        // EC2 stop/start: the disk survives, enabled services come back at boot, no run needed.
+        XCTAssertEqual(Lab.lab(["stop", "al2-b"]).status, 0)
+        let started = Lab.lab(["start", "al2-b"])
+        XCTAssertEqual(started.status, 0, started.all)
+        XCTAssertEqual(Lab.lab(["check-login", "al2-b"]).status, 0)
+        XCTAssertTrue(served(addresses[1]), "WordPress not served after al2-b booted again")
+        let afterBoot = readmeCall(["al2-b"])
+        XCTAssertEqual(changed(afterBoot), ["al2-b": 0], afterBoot.stdout)
+
+        // An instance launched from al2-a's disk (an AMI): new address and host key, same state.
+        let copy = Lab.lab(["launch", "al2-d", "--from", "al2-a", "--trust"])
+        XCTAssertEqual(copy.status, 0, copy.all)
+        launched.append("al2-d")
+        let copyAddress = String(copy.stdout.split(separator: " ").dropFirst().first ?? "")
+        XCTAssertNotEqual(copyAddress, addresses[0])
+        XCTAssertEqual(Lab.lab(["check-login", "al2-d"]).status, 0)
+        XCTAssertTrue(served(copyAddress), "WordPress not served by the instance launched from al2-a's disk")
+        let onCopy = readmeCall(["al2-d"])
+        XCTAssertEqual(onCopy.status, 0, onCopy.all)
+        XCTAssertEqual(changed(onCopy), ["al2-d": 0], onCopy.stdout)
 
         let real = readmeCall(["al2-c"], site: "al2_check")
         XCTAssertEqual(real.status, 0, real.all)

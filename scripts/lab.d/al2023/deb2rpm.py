@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Honest RPMs from Debian's binaries, under Amazon Linux 2023's names.
 
-deb2rpm.py DEBS_DIR OUT_DIR WORK_DIR
+deb2rpm.py DEBS_DIR OUT_DIR WORK_DIR [TABLE DIST]
 Each .deb in DEBS_DIR is unpacked and rebuilt with rpmbuild as the RPM that `packages` names
 (unlisted ones keep their Debian name); files/RPM/ adds the Fedora-layout files of that RPM.
+Another kind (al2) passes its own TABLE and dist tag (amzn2): its lines `= NAME AL2023NAME`
+say that NAME is built as AL2023NAME is (same files/, requires, scriptlets).
 rpm's ELF dependency generator writes Requires/Provides from the sonames, so dnf resolves
 real dependencies. A few RPMs are made from files/ alone (httpd, httpd-filesystem, php8.2).
 """
@@ -11,12 +13,18 @@ import os, re, shutil, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 debs_dir, out_dir, work = sys.argv[1:4]
+table_path = sys.argv[4] if len(sys.argv) > 4 else os.path.join(HERE, "packages")
+dist = sys.argv[5] if len(sys.argv) > 5 else "amzn2023"
 
 table = {}
-for line in open(os.path.join(HERE, "packages")):
+built_as = {}   # this kind's RPM name -> the AL2023 RPM whose recipe it uses
+for line in open(table_path):
     line = line.split("#", 1)[0].split()
-    if line:
+    if line and line[0] == "=":
+        built_as[line[1]] = line[2]
+    elif line:
         table[line[0]] = (line[1], line[2:])
+renamed = {al2023: name for name, al2023 in built_as.items()}
 
 # Per RPM: explicit Requires, directories it owns with their modes, scriptlets.
 EXTRA = {
@@ -44,13 +52,16 @@ def sh(*args, **kw):
 def rpm_version(deb_version):
     v = deb_version.split(":", 1)[-1]
     up, _, rel = v.rpartition("-") if "-" in v else (v, "", "0")
-    return up.replace("-", "_"), (rel or "0").replace("-", "_") + ".amzn2023"
+    return up.replace("-", "_"), (rel or "0").replace("-", "_") + "." + dist
 
 def build(name, version, release, stage, summary):
-    extra = EXTRA.get(name, {})
+    recipe = built_as.get(name, name)
+    extra = dict(EXTRA.get(recipe, {}))
+    extra["requires"] = [renamed.get(r, r) for r in extra.get("requires", [])]
+    extra["provides"] = [p for p in extra.get("provides", []) if p != name]
     provides = table_provides.get(name, []) + extra.get("provides", [])
     # Fedora-layout files and symlinks of this RPM.
-    src = os.path.join(HERE, "files", name)
+    src = os.path.join(HERE, "files", recipe)
     if os.path.isdir(src):
         shutil.copytree(src, stage, symlinks=True, dirs_exist_ok=True)
     for link, target in extra.get("symlinks", {}).items():
@@ -69,7 +80,7 @@ def build(name, version, release, stage, summary):
                 os.makedirs(os.path.join(stage, "etc/php.d"), exist_ok=True)
                 with open(os.path.join(stage, "etc/php.d", "%s-%s" % (prio, f)), "w") as out:
                     out.write(text)
-    if name == "php8.2-common":
+    if recipe == "php8.2-common":
         shutil.copy(os.path.join(stage, "usr/lib/php/8.2/php.ini-production"), os.path.join(stage, "etc/php.ini"))
     owned_dirs = {d.split()[-1] for d in extra.get("dirs", [])}
     lines = []
@@ -105,7 +116,7 @@ License: see /usr/share/doc in Debian
 BuildArch: {arch}
 {provides_lines}{requires_lines}
 %description
-{summary} (provision lab: rebuilt from Debian's binaries under Amazon Linux 2023's name)
+{summary} (provision lab: rebuilt from Debian's binaries under Amazon Linux's name)
 {pre}
 {post}
 %install
@@ -158,7 +169,7 @@ for deb in sorted(os.listdir(debs_dir)):
     v, r = rpm_version(ver)
     build(rpm, v, r, stage, "%s (Debian %s %s)" % (rpm, pkg, ver))
     count += 1
-for meta, base_deb in (("httpd", "apache2-bin"), ("httpd-filesystem", "apache2-bin"), ("php8.2", "php8.2-cli")):
+for meta, base_deb in (("httpd", "apache2-bin"), ("httpd-filesystem", "apache2-bin"), (renamed.get("php8.2", "php8.2"), "php8.2-cli")):
     ver = next(sh("dpkg-deb", "-f", os.path.join(debs_dir, d), "Version").strip()
                for d in os.listdir(debs_dir) if d.startswith(base_deb + "_"))
     stage = os.path.join(work, "stage", meta)

@@ -84,7 +84,7 @@ final class HostPlayRunner: @unchecked Sendable {
             if runs {
                 if probes.isEmpty && prepared.isEmpty { probeAhead(tasks, from: index, isHandler: isHandler) }
                 let changedState = execute(task, index: index)
-                if changedState || task.register != nil {
+                if changedState || task.register != nil || !variablesSet(by: task).isEmpty {
                     // Later tasks must see the new state and the new variables.
                     prepared = [:]
                     probes = [:]
@@ -115,7 +115,7 @@ final class HostPlayRunner: @unchecked Sendable {
     func probeAhead(_ tasks: [PlaybookTask], from start: Int, isHandler: Bool) {
         var batch = ProbeBatch()
         var needsBecome = false
-        let pendingRegisters = Set(tasks[start...].compactMap(\.register))
+        let pendingRegisters = Set(tasks[start...].flatMap { [$0.register].compactMap { $0 } + variablesSet(by: $0) })
         for j in start..<tasks.count {
             let task = tasks[j]
             if j > start, references(task, anyOf: pendingRegisters) { break }
@@ -129,7 +129,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 batch.add(key: j * 10_000 + k, script: snippet)
                 needsBecome = needsBecome || item.context.become
             }
-            if task.register != nil { break }
+            if task.register != nil || !variablesSet(by: task).isEmpty { break }
         }
         guard !batch.isEmpty else { return }
         do {
@@ -141,6 +141,9 @@ final class HostPlayRunner: @unchecked Sendable {
             // Each task probes again on its own and reports the failure in its own terms.
         }
     }
+
+    /// The host variables `task` sets (`set_fact`): later tasks are prepared after it runs.
+    func variablesSet(by task: PlaybookTask) -> [String] { shared.spec(for: task)?.variablesSet(by: task) ?? [] }
 
     func references(_ task: PlaybookTask, anyOf names: Set<String>) -> Bool {
         guard !names.isEmpty else { return false }
@@ -273,6 +276,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 }
                 (outcome, skipped) = try item.module.run(probe: probe, context: item.context)
                 reg = outcome.registered
+                registered.merge(outcome.hostVariables) { $1 }
                 reg["changed"] = .bool(outcome.changed)
                 reg["failed"] = false
                 reg["skipped"] = .bool(skipped)

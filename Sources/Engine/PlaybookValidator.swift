@@ -48,6 +48,11 @@ public enum PlaybookValidator {
 
         func spec(named name: String) -> ModuleSpec? { ModuleRegistry.spec(named: name, in: specs) }
 
+        /// What later tasks may read after `task`: its `register` name and the variables it sets (`set_fact`).
+        func variablesSet(by task: PlaybookTask) -> [String] {
+            [task.register].compactMap { $0 } + (spec(named: task.module)?.variablesSet(by: task) ?? [])
+        }
+
         mutating func check(_ play: Play, known playKnown: Set<String>, registered: inout Set<String>) {
             // Every role's defaults and vars are visible to the whole play (Ansible's default).
             let baseKnown = playKnown.union(play.roles.flatMap { Array($0.defaults.keys) + Array($0.vars.keys) })
@@ -96,10 +101,10 @@ public enum PlaybookValidator {
             }
 
             let handlerNames = play.handlers.flatMap(\.handlerNames)
-            let allRegistered = registered.union((play.tasks + play.handlers).compactMap(\.register))
+            let allRegistered = registered.union((play.tasks + play.handlers).flatMap(variablesSet))
             for task in play.tasks {
                 check(task, known: known.union(registered), checkNames: checkVariables, handlerNames: handlerNames, baseDirectory: play.baseDirectory)
-                if let r = task.register { registered.insert(r) }
+                registered.formUnion(variablesSet(by: task))
             }
             for handler in play.handlers {
                 check(handler, known: known.union(allRegistered), checkNames: checkVariables, handlerNames: handlerNames, baseDirectory: play.baseDirectory)
@@ -209,7 +214,7 @@ public enum PlaybookValidator {
                 return
             }
             checkParameters(task, spec: spec)
-            if ModuleRegistry.canonicalName(task.module) == "template", case .string(let src)? = task.arguments["src"],
+            if let file = spec.controllerFile, file.kind == .template, case .string(let src)? = task.arguments[file.parameter],
                !TemplateEngine.isTemplate(src) {
                 checkTemplateFile(src, task: task, baseDirectory: baseDirectory, known: known.union(guarded), checkNames: checkNames)
             }
@@ -222,80 +227,21 @@ public enum PlaybookValidator {
             return a < b
         }
 
+        /// The spec's checks; literal arguments that pass them are made into the module too, so
+        /// its own checks (names that reach SQL, conflicting values) run now, as at run time.
         mutating func checkParameters(_ task: PlaybookTask, spec: ModuleSpec) {
-            let errorsBefore = errors.count
-            defer {
-                // Literal arguments that pass the checks above: the module's own checks (names
-                // that reach SQL, conflicting parameters) can run now, too.
-                if errors.count == errorsBefore, !task.arguments.values.contains(where: \.hasTemplate) {
-                    do {
-                        _ = try spec.make(ModuleArguments(module: task.module, values: task.arguments,
-                                                          locations: task.argumentLocations, taskLocation: task.location))
-                    } catch let error as InputError {
-                        errors.append(error)
-                    } catch {
-                        errors.append(InputError("\(task.module): \(error)", at: task.location))
-                    }
-                }
-            }
-            let module = task.module
-            let allNames = spec.parameters.flatMap { [$0.name] + $0.aliases }
-            let arguments = ModuleArguments(module: module, values: task.arguments, locations: task.argumentLocations,
+            let arguments = ModuleArguments(module: task.module, values: task.arguments, locations: task.argumentLocations,
                                             taskLocation: task.location)
-            for key in task.arguments.keys.sorted(by: { argOrder(task, $0, $1) }) {
-                let at = task.argumentLocations[key] ?? task.location
-                guard let parameter = spec.parameter(named: key) else {
-                    errors.append(InputError("\(module): unknown parameter '\(key)'", at: at,
-                                             hint: Suggestions.hint(for: key, in: allNames)
-                                                 ?? "\(module) takes: \(spec.parameters.map(\.name).joined(separator: ", "))"))
-                    continue
-                }
-                let value = task.arguments[key]!
-                if value == .null || value.hasTemplate { continue }
-                do {
-                    switch parameter.kind {
-                    case .bool: _ = try arguments.bool(key, default: false)
-                    case .int: _ = try arguments.int(key)
-                    case .list: _ = try arguments.list(key)
-                    case .string: _ = try arguments.string(key)
-                    case .dict:
-                        if value.dictValue == nil {
-                            throw InputError("\(module): parameter '\(key)' must be a mapping, not a \(value.kindName)", at: at)
-                        }
-                    case .mode:
-                        if case .string(let s) = value, isSymbolicMode(s) { break }
-                        _ = try arguments.mode(key)
-                    case .any: break
-                    }
-                    if let choices = parameter.choices {
-                        let text = value.stringValue ?? ""
-                        if !choices.contains(text) {
-                            throw InputError("\(module): parameter '\(key)' must be one of \(choices.joined(separator: ", ")), not '\(value.text)'",
-                                             at: at, hint: Suggestions.hint(for: text, in: choices))
-                        }
-                    }
-                } catch let error as InputError {
-                    errors.append(error)
-                } catch {}
+            let problems = spec.problems(in: arguments)
+            errors.append(contentsOf: problems)
+            guard problems.isEmpty, !task.arguments.values.contains(where: \.hasTemplate) else { return }
+            do {
+                _ = try spec.make(arguments)
+            } catch let error as InputError {
+                errors.append(error)
+            } catch {
+                errors.append(InputError("\(task.module): \(error)", at: task.location))
             }
-            func given(_ name: String) -> Bool {
-                let names = spec.parameter(named: name).map { [$0.name] + $0.aliases } ?? [name]
-                return names.contains { task.arguments[$0] != nil }
-            }
-            for parameter in spec.parameters where parameter.required && !given(parameter.name) {
-                errors.append(InputError("\(module): missing required parameter '\(parameter.name)'", at: task.location))
-            }
-            for group in spec.requiredOneOf where !group.contains(where: given) {
-                errors.append(InputError(group.count == 1 ? "\(module): missing required parameter '\(group[0])'"
-                                             : "\(module): one of \(group.map { "'\($0)'" }.joined(separator: ", ")) is required",
-                                         at: task.location))
-            }
-        }
-
-        /// `u=rw,g=r,o=` and friends.
-        func isSymbolicMode(_ s: String) -> Bool {
-            let clause = #"[ugoa]*[-+=][rwxXst]*"#
-            return s.range(of: "^\(clause)(,\(clause))*$", options: .regularExpression) != nil
         }
 
         mutating func checkTemplateFile(_ src: String, task: PlaybookTask, baseDirectory: String, known: Set<String>, checkNames: Bool) {

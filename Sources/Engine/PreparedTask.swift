@@ -26,6 +26,12 @@ enum PreparedTask: @unchecked Sendable {
 extension Module {
     /// Decide then apply, keeping the plan's type inside the module.
     func run(probe: ProbeResult?, context: TaskContext) throws -> (TaskOutcome, skipped: Bool) {
+        var (outcome, skipped) = try decideThenApply(probe: probe, context: context)
+        if !skipped { outcome.hostVariables.merge(hostVariables) { $1 } }
+        return (outcome, skipped)
+    }
+
+    private func decideThenApply(probe: ProbeResult?, context: TaskContext) throws -> (TaskOutcome, skipped: Bool) {
         switch try decide(probe, context) {
         case .ok(let message):
             return (TaskOutcome(changed: false, message: message), false)

@@ -65,7 +65,9 @@ public enum RunPreflight {
         guard found.isEmpty else { return found.map(withUndefinedHint) }
 
         // Names only a host knows: facts, registered results, the engine's magic variables.
-        let registered = Set(playbook.plays.flatMap { ($0.tasks + $0.handlers).compactMap(\.register) })
+        let registered = Set(playbook.plays.flatMap { ($0.tasks + $0.handlers).flatMap { task in
+            [task.register].compactMap { $0 } + (ModuleRegistry.spec(named: task.module, in: specs)?.variablesSet(by: task) ?? [])
+        } })
         let dynamic = Facts.variableNames.union(PlaybookValidator.magicVariables).union(registered)
             .subtracting(["inventory_hostname", "group_names", "omit"])
             .union(onDemand).union(valuesUnknown)
@@ -231,7 +233,7 @@ public enum RunPreflight {
             } catch {
                 return InputError("\(task.module): \(error)", at: task.location)
             }
-            if let error = checkLocalSource(spec.name, arguments, task: task, baseDirectory: play.baseDirectory) { return error }
+            if let error = checkLocalSource(spec, arguments, task: task, baseDirectory: play.baseDirectory) { return error }
         }
         return nil
     }
@@ -265,15 +267,16 @@ public enum RunPreflight {
 
     /// `copy`/`unarchive` `src` on the controller, where the module looks at run time
     /// (`ControllerFiles`).
-    static func checkLocalSource(_ module: String, _ arguments: ModuleArguments, task: PlaybookTask, baseDirectory: String) -> InputError? {
-        guard module == "copy" || module == "unarchive",
-              let src = try? arguments.string("src"), !src.isEmpty,
+    static func checkLocalSource(_ spec: ModuleSpec, _ arguments: ModuleArguments, task: PlaybookTask, baseDirectory: String) -> InputError? {
+        guard let file = spec.controllerFile, file.kind == .file,
+              let src = try? arguments.string(file.parameter), !src.isEmpty,
               !src.hasPrefix("http://"), !src.hasPrefix("https://"),
-              (try? arguments.bool("remote_src", default: false)) != true
+              (try? file.onHostWhen.map { try arguments.bool($0, default: false) }) != true
         else { return nil }
+        let module = spec.name
         let candidates = ControllerFiles.candidates(src, kind: .file, baseDirectory: baseDirectory, roleDirectory: task.role?.directory)
         guard !candidates.contains(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
-        return InputError("\(module): src '\(src)' not found on the controller", at: arguments.locations["src"] ?? arguments.taskLocation,
+        return InputError("\(module): src '\(src)' not found on the controller", at: arguments.locations[file.parameter] ?? arguments.taskLocation,
                           hint: "tried \(candidates.joined(separator: ", "))")
     }
 }

@@ -1,58 +1,6 @@
 import Foundation
 import ProvisionCore
 
-/// A module parameter as `provision validate` and argument checking see it.
-public struct ParameterSpec: Sendable {
-    public enum Kind: Sendable, Equatable {
-        case string, bool, int, list, dict, any
-        /// A file mode: octal string `'0644'` or `'u=rw,g=r'`, or an int written in octal.
-        case mode
-    }
-
-    public var name: String
-    public var kind: Kind
-    public var required: Bool
-    public var choices: [String]?
-    public var aliases: [String]
-
-    public init(_ name: String, _ kind: Kind = .string, required: Bool = false, choices: [String]? = nil, aliases: [String] = []) {
-        self.name = name
-        self.kind = kind
-        self.required = required
-        self.choices = choices
-        self.aliases = aliases
-    }
-}
-
-/// How a module is known to playbooks: its names, its parameters, and how to make one.
-public struct ModuleSpec: Sendable {
-    public var name: String
-    /// Other names the same module answers to (e.g. `yum`, `dnf`, `apt` for `package`).
-    public var aliases: [String]
-    public var parameters: [ParameterSpec]
-    /// Mutually required parameter groups: at least one of each group must be given.
-    public var requiredOneOf: [[String]]
-    /// Modules that act on a shared resource (the database) once per play, not per host.
-    public var runsOncePerPlay: Bool
-    public var make: @Sendable (ModuleArguments) throws -> any Module
-
-    public init(
-        name: String, aliases: [String] = [], parameters: [ParameterSpec], requiredOneOf: [[String]] = [],
-        runsOncePerPlay: Bool = false, make: @escaping @Sendable (ModuleArguments) throws -> any Module
-    ) {
-        self.name = name
-        self.aliases = aliases
-        self.parameters = parameters
-        self.requiredOneOf = requiredOneOf
-        self.runsOncePerPlay = runsOncePerPlay
-        self.make = make
-    }
-
-    public func parameter(named name: String) -> ParameterSpec? {
-        parameters.first { $0.name == name || $0.aliases.contains(name) }
-    }
-}
-
 /// What a probe snippet printed on the host.
 public struct ProbeResult: Sendable, Equatable {
     public var output: String
@@ -98,6 +46,8 @@ public struct TaskOutcome: Sendable {
     public var registered: [String: Value]
     /// A change check mode predicts without being able to look (see `Decision.change`).
     public var assumed = false
+    /// Host variables the task sets (`set_fact`), at the rank of registered results.
+    public var hostVariables: [String: Value] = [:]
 
     public init(changed: Bool, message: String? = nil, diff: FileDiff? = nil, registered: [String: Value] = [:]) {
         self.changed = changed
@@ -119,8 +69,11 @@ public protocol Module: Sendable {
     func probe(_ context: TaskContext) throws -> String?
     func decide(_ probe: ProbeResult?, _ context: TaskContext) throws -> Decision<Plan>
     func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome
+    /// Host variables the task sets whether or not it changes anything (also in check mode).
+    var hostVariables: [String: Value] { get }
 }
 
 extension Module {
     public func probe(_ context: TaskContext) throws -> String? { nil }
+    public var hostVariables: [String: Value] { [:] }
 }

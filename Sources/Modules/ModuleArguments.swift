@@ -8,6 +8,14 @@ public struct ModuleArguments: Sendable {
     public var locations: [String: SourceLocation]
     public var taskLocation: SourceLocation?
     public var module: String
+    /// The module's parameters, as its spec declares them (set when the spec makes the module).
+    var declared: [ParameterSpec] = []
+
+    /// The declared parameter `name` (from the registry when made without its spec, as tests do).
+    func declaredParameter(_ name: String) -> ParameterSpec? {
+        let parameters = declared.isEmpty ? (ModuleRegistry.spec(named: module)?.parameters ?? []) : declared
+        return parameters.first { $0.name == name }
+    }
 
     public init(module: String, values: [String: Value], locations: [String: SourceLocation] = [:], taskLocation: SourceLocation? = nil) {
         self.module = module
@@ -79,6 +87,20 @@ public struct ModuleArguments: Sendable {
             return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         default: throw error(name, "must be a list, not a \(v.kindName)")
         }
+    }
+
+    /// A bool parameter with the default its spec declares (false when it declares none).
+    public func bool(_ name: String) throws -> Bool {
+        if case .bool(let declaredDefault)? = declaredParameter(name)?.defaultValue {
+            return try bool(name, default: declaredDefault)
+        }
+        return try bool(name, default: false)
+    }
+
+    /// A parameter with the choices and the default its spec declares.
+    public func choice(_ name: String) throws -> String {
+        let parameter = declaredParameter(name)
+        return try choice(name, parameter?.choices ?? [], default: parameter?.defaultValue?.text ?? "")
     }
 
     public func choice(_ name: String, _ choices: [String], default defaultValue: String) throws -> String {

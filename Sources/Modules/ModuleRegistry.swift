@@ -1,14 +1,22 @@
 import Playbook
 
-/// Every module provision knows, by name and alias.
+/// Every module provision knows, by name and alias: the one list a new module is added to.
 public enum ModuleRegistry {
-    public static let specs: [ModuleSpec] = FileModules.specs + [
+    public static let specs: [ModuleSpec] = [
+        FileModule.spec,
+        CopyModule.spec,
+        TemplateModule.spec,
+        LineInFileModule.spec,
+        UnarchiveModule.spec,
         PackageModule.spec,
         AmazonLinuxExtrasModule.spec,
         ServiceModule.spec,
         CommandModule.commandSpec,
         CommandModule.shellSpec,
         DebugModule.spec,
+        SetFactModule.spec,
+        AssertModule.spec,
+        FailModule.spec,
         MySQLDatabaseModule.spec,
         MySQLUserModule.spec,
     ]

@@ -4,7 +4,7 @@ extension ModuleVocabulary {
     /// The names and parameters of `specs`, as the playbook loader reads tasks.
     public init(_ specs: [ModuleSpec]) {
         self.init(specs.map {
-            Entry(name: $0.name, aliases: $0.aliases, parameters: $0.parameters.flatMap { [$0.name] + $0.aliases })
+            Entry(name: $0.name, aliases: $0.aliases, parameters: $0.parameterNames, freeFormParameter: $0.freeFormParameter)
         })
     }
 }

@@ -18,7 +18,7 @@ public struct MySQLDatabaseModule: Module {
         name: "mysql_db",
         parameters: [
             ParameterSpec("name", required: true, aliases: ["db"]),
-            ParameterSpec("state", choices: ["present", "absent"]),
+            ParameterSpec("state", choices: ["present", "absent"], default: "present"),
             ParameterSpec("encoding"),
             ParameterSpec("collation"),
         ] + MySQLLogin.parameters,
@@ -40,7 +40,7 @@ public struct MySQLDatabaseModule: Module {
         let encoding = try args.string("encoding").flatMap { $0.isEmpty ? nil : $0 } ?? "utf8mb4"
         let collation = try args.string("collation").flatMap { $0.isEmpty ? nil : $0 }
         do {
-            try self.init(name: name, state: try args.choice("state", ["present", "absent"], default: "present"),
+            try self.init(name: name, state: try args.choice("state"),
                           encoding: encoding, collation: collation, login: try MySQLLogin(args))
         } catch let e as DatabaseError {
             throw InputError("mysql_db: \(e.message)", at: args.taskLocation)

@@ -11,10 +11,10 @@ extension MySQLLogin {
         ParameterSpec("login_host"),
         ParameterSpec("login_port", .int),
         ParameterSpec("login_user"),
-        ParameterSpec("login_password"),
+        ParameterSpec("login_password", secret: true),
         ParameterSpec("via"),
         ParameterSpec("ca_cert", aliases: ["ssl_ca"]),
-        ParameterSpec("require_tls", .bool),
+        ParameterSpec("require_tls", .bool, default: false),
         ParameterSpec("connect_timeout", .int),
         ParameterSpec("tls", choices: MySQLTLSMode.allCases.map(\.rawValue)),
     ]
@@ -27,7 +27,7 @@ extension MySQLLogin {
         let password = try args.secret("login_password") ?? Secret("")
         let via = try args.string("via").flatMap { $0.isEmpty ? nil : $0 }
         let caCert = try args.string("ca_cert").flatMap { $0.isEmpty ? nil : $0 }
-        let requireTLS = try args.bool("require_tls", default: false)
+        let requireTLS = try args.bool("require_tls")
         let tlsMode = try args.string("tls").flatMap { $0.isEmpty ? nil : $0 }.map {
             guard let mode = MySQLTLSMode(rawValue: $0) else {
                 throw args.error("tls", "must be one of \(MySQLTLSMode.allCases.map(\.rawValue).joined(separator: ", ")), not '\($0)'")

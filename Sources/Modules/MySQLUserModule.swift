@@ -26,11 +26,11 @@ public struct MySQLUserModule: Module {
         parameters: [
             ParameterSpec("name", required: true, aliases: ["user"]),
             ParameterSpec("host"),
-            ParameterSpec("password"),
+            ParameterSpec("password", secret: true),
             ParameterSpec("priv", .any),
-            ParameterSpec("append_privs", .bool),
-            ParameterSpec("state", choices: ["present", "absent"]),
-            ParameterSpec("update_password", choices: ["always", "on_create"]),
+            ParameterSpec("append_privs", .bool, default: false),
+            ParameterSpec("state", choices: ["present", "absent"], default: "present"),
+            ParameterSpec("update_password", choices: ["always", "on_create"], default: "always"),
         ] + MySQLLogin.parameters,
         runsOncePerPlay: true,
         make: { try MySQLUserModule($0) })
@@ -64,9 +64,9 @@ public struct MySQLUserModule: Module {
             try self.init(
                 name: try args.requiredString("name"), host: try args.string("host").flatMap { $0.isEmpty ? nil : $0 } ?? "%",
                 password: try args.secret("password"), priv: priv,
-                appendPrivileges: try args.bool("append_privs", default: false),
-                state: try args.choice("state", ["present", "absent"], default: "present"),
-                updatePassword: try args.choice("update_password", ["always", "on_create"], default: "always"),
+                appendPrivileges: try args.bool("append_privs"),
+                state: try args.choice("state"),
+                updatePassword: try args.choice("update_password"),
                 login: try MySQLLogin(args))
         } catch let e as DatabaseError {
             throw InputError("mysql_user: \(e.message)", at: args.taskLocation)

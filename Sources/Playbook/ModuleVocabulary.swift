@@ -8,10 +8,13 @@ public struct ModuleVocabulary: Sendable {
         public var aliases: [String]
         /// Parameter names and their aliases.
         public var parameters: [String]
-        public init(name: String, aliases: [String] = [], parameters: [String] = []) {
+        /// The parameter a free-form string (`command: ls -l`) fills; nil: `key=value` words.
+        public var freeFormParameter: String?
+        public init(name: String, aliases: [String] = [], parameters: [String] = [], freeFormParameter: String? = nil) {
             self.name = name
             self.aliases = aliases
             self.parameters = parameters
+            self.freeFormParameter = freeFormParameter
         }
     }
 

@@ -16,14 +16,12 @@ public enum PlaybookLoader {
     static let unsupportedTaskKeywords: Set<String> = [
         "include", "include_vars", "delegate_to", "run_once",
         "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
-        "environment", "no_log", "local_action", "set_fact",
+        "environment", "no_log", "local_action",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
         "serial", "strategy", "max_fail_percentage", "environment",
         "vars_prompt", "connection", "remote_user", "order", "tags", "collections",
     ]
-    /// Modules whose string argument is a command line (`command: ls -l`), not `key=value` pairs.
-    public static let freeFormModules: Set<String> = ["command", "shell", "raw", "script"]
     /// Parameters a free-form command line may carry as `key=value` words.
     static let freeFormParameters: Set<String> = ["creates", "removes", "chdir", "executable", "stdin", "warn"]
 
@@ -320,12 +318,9 @@ public enum PlaybookLoader {
                     l.column += text.distance(from: text.startIndex, to: token.range.lowerBound)
                     return l
                 }
-                if PlaybookLoader.freeFormModules.contains(module) {
-                    var known = PlaybookLoader.freeFormParameters
-                    if let spec = spec(named: module) {
-                        known.formUnion(spec.parameters)
-                    }
-                    known.subtract(["cmd", "free_form", "argv"])
+                if let freeForm = spec(named: module)?.freeFormParameter {
+                    var known = PlaybookLoader.freeFormParameters.union(spec(named: module)?.parameters ?? [])
+                    known.subtract([freeForm, "free_form", "argv"])
                     var command = text
                     for token in tokens.reversed() {
                         guard let (key, value) = ArgumentSplitter.keyValue(token.text), known.contains(key) else { continue }
@@ -335,8 +330,8 @@ public enum PlaybookLoader {
                     }
                     let cmd = command.trimmingCharacters(in: .whitespaces)
                     if !cmd.isEmpty {
-                        values["cmd"] = .string(cmd)
-                        locations["cmd"] = node.location
+                        values[freeForm] = .string(cmd)
+                        locations[freeForm] = node.location
                     }
                 } else {
                     for token in tokens {

@@ -27,15 +27,7 @@ final class ReadmeTests: XCTestCase {
             "| module | also called | parameters (required in bold) |",
             "| --- | --- | --- |",
         ]
-        for spec in ModuleRegistry.specs {
-            let parameters = spec.parameters.map { p -> String in
-                var text = p.required ? "**\(p.name)**" : p.name
-                if let choices = p.choices { text += " (\(choices.joined(separator: "/")))" }
-                if !p.aliases.isEmpty { text += " = " + p.aliases.joined(separator: ", ") }
-                return text
-            }
-            lines.append("| `\(spec.name)` | \(spec.aliases.map { "`\($0)`" }.joined(separator: ", ")) | \(parameters.joined(separator: ", ")) |")
-        }
+        lines += ModuleRegistry.specs.map(\.referenceRow)
         return lines.joined(separator: "\n")
     }
 

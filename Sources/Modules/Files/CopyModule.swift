@@ -8,14 +8,16 @@ public struct CopyModule: Module {
     public typealias Plan = ManagedFile.Plan
 
     public static let spec = ModuleSpec(
-        name: "copy",
+        name: "copy", summary: "A file on the host with the given content or the content of a controller file.",
         parameters: [
             ParameterSpec("dest", required: true),
             ParameterSpec("content", .any),
             ParameterSpec("src"),
-            ParameterSpec("force", .bool),
+            ParameterSpec("force", .bool, default: true),
         ] + ManagedFile.parameters,
         requiredOneOf: [["content", "src"]],
+        mutuallyExclusive: [["src", "content"]],
+        controllerFile: ControllerFileParameter("src", kind: .file, onHostWhen: "remote_src"),
         make: { try CopyModule($0) })
 
     enum Source: Sendable {
@@ -30,9 +32,6 @@ public struct CopyModule: Module {
 
     init(_ args: ModuleArguments) throws {
         dest = try args.requiredString("dest")
-        if args.has("content") && args.has("src") {
-            throw args.error("content", "cannot be given together with 'src'")
-        }
         if let value = args.values["content"], value != .null {
             if case .secret(let s) = value {
                 source = .content(Data(s.reveal().utf8), secret: true)
@@ -43,9 +42,9 @@ public struct CopyModule: Module {
         } else {
             source = .local(try args.requiredString("src"))
         }
-        force = try args.bool("force", default: true)
+        force = try args.bool("force")
         file = ManagedFile(path: dest, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup", default: false))
+                           backup: try args.bool("backup"))
     }
 
     /// With a local `src`, a `dest` that is a directory receives the file under the source's name.

@@ -9,14 +9,14 @@ public struct FileModule: Module {
     public typealias Plan = String  // one shell script
 
     public static let spec = ModuleSpec(
-        name: "file",
+        name: "file", summary: "A path's kind (file, directory, link, absent, touch), owner, group and mode.",
         parameters: [
             ParameterSpec("path", required: true, aliases: ["dest", "name"]),
             ParameterSpec("state", choices: ["file", "directory", "link", "absent", "touch"]),
-            ParameterSpec("recurse", .bool),
+            ParameterSpec("recurse", .bool, default: false),
             ParameterSpec("src"),
-            ParameterSpec("force", .bool),
-            ParameterSpec("follow", .bool),
+            ParameterSpec("force", .bool, default: false),
+            ParameterSpec("follow", .bool, default: true),
         ] + WantedAttributes.parameters,
         make: { try FileModule($0) })
 
@@ -31,17 +31,17 @@ public struct FileModule: Module {
     let follow: Bool
 
     init(_ args: ModuleArguments) throws {
-        guard let p = try args.string("path") ?? args.string("dest") ?? args.string("name"), !p.isEmpty else {
+        guard let p = try args.string("path"), !p.isEmpty else {
             throw args.error("path", "is required")
         }
         path = p.count > 1 && p.hasSuffix("/") ? String(p.dropLast()) : p
-        recurse = try args.bool("recurse", default: false)
+        recurse = try args.bool("recurse")
         src = try args.string("src")
         let defaultState = recurse ? "directory" : (src != nil ? "link" : "file")
         state = State(rawValue: try args.choice("state", ["file", "directory", "link", "absent", "touch"], default: defaultState))!
         attributes = try WantedAttributes.parse(args)
-        force = try args.bool("force", default: false)
-        follow = try args.bool("follow", default: true)
+        force = try args.bool("force")
+        follow = try args.bool("follow")
         if recurse && state != .directory { throw args.error("recurse", "needs state: directory") }
         if state == .absent && (path == "/" || path.allSatisfy({ $0 == "/" || $0 == "." })) {
             throw args.error("path", "'\(path)' cannot be removed")

@@ -9,19 +9,20 @@ public struct LineInFileModule: Module {
     public typealias Plan = ManagedFile.Plan
 
     public static let spec = ModuleSpec(
-        name: "lineinfile",
+        name: "lineinfile", summary: "One line present (replacing the last regexp match) or absent.",
         parameters: [
             ParameterSpec("path", required: true, aliases: ["dest", "destfile", "name"]),
             ParameterSpec("line", aliases: ["value"]),
             ParameterSpec("regexp", aliases: ["regex"]),
             ParameterSpec("search_string"),
-            ParameterSpec("state", choices: ["present", "absent"]),
+            ParameterSpec("state", choices: ["present", "absent"], default: "present"),
             ParameterSpec("insertafter"),
             ParameterSpec("insertbefore"),
-            ParameterSpec("create", .bool),
-            ParameterSpec("backrefs", .bool),
-            ParameterSpec("firstmatch", .bool),
+            ParameterSpec("create", .bool, default: false),
+            ParameterSpec("backrefs", .bool, default: false),
+            ParameterSpec("firstmatch", .bool, default: false),
         ] + ManagedFile.parameters,
+        mutuallyExclusive: [["regexp", "search_string"], ["insertafter", "insertbefore"]],
         make: { try LineInFileModule($0) })
 
     let path: String
@@ -30,32 +31,30 @@ public struct LineInFileModule: Module {
     let file: ManagedFile
 
     init(_ args: ModuleArguments) throws {
-        guard let p = try args.string("path") ?? args.string("dest") ?? args.string("destfile") ?? args.string("name"), !p.isEmpty else {
+        guard let p = try args.string("path"), !p.isEmpty else {
             throw args.error("path", "is required")
         }
         path = p
-        let state = LineEdit.State(rawValue: try args.choice("state", ["present", "absent"], default: "present"))!
-        var edit = LineEdit(line: try args.string("line") ?? args.string("value"), regexp: try args.string("regexp") ?? args.string("regex"),
+        let state = LineEdit.State(rawValue: try args.choice("state"))!
+        var edit = LineEdit(line: try args.string("line"), regexp: try args.string("regexp"),
                             searchString: try args.string("search_string"), state: state,
                             insertAfter: try args.string("insertafter"), insertBefore: try args.string("insertbefore"),
-                            backrefs: try args.bool("backrefs", default: false), firstMatch: try args.bool("firstmatch", default: false))
+                            backrefs: try args.bool("backrefs"), firstMatch: try args.bool("firstmatch"))
         if edit.regexp == "" { edit.regexp = nil }
         if state == .present && edit.line == nil { throw args.error("line", "is required with state: present") }
         if state == .absent && edit.line == nil && edit.regexp == nil && edit.searchString == nil {
             throw args.error("regexp", "or 'line' or 'search_string' is required with state: absent")
         }
         if edit.backrefs && edit.regexp == nil { throw args.error("backrefs", "needs 'regexp'") }
-        if edit.regexp != nil && edit.searchString != nil { throw args.error("search_string", "cannot be given together with 'regexp'") }
-        if edit.insertAfter != nil && edit.insertBefore != nil { throw args.error("insertbefore", "cannot be given together with 'insertafter'") }
         for (name, pattern) in [("regexp", edit.regexp), ("insertafter", edit.insertAfter), ("insertbefore", edit.insertBefore)] {
             if let pattern, !["BOF", "EOF"].contains(pattern), (try? NSRegularExpression(pattern: pattern)) == nil {
                 throw args.error(name, "is not a valid regular expression: \(pattern)")
             }
         }
         self.edit = edit
-        create = try args.bool("create", default: false)
+        create = try args.bool("create")
         file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup", default: false))
+                           backup: try args.bool("backup"))
     }
 
     public func probe(_ context: TaskContext) throws -> String? {

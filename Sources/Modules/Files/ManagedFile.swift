@@ -36,7 +36,7 @@ public struct ManagedFile: Sendable {
         var digest: String
     }
 
-    static let parameters = WantedAttributes.parameters + [ParameterSpec("validate"), ParameterSpec("backup", .bool)]
+    static let parameters = WantedAttributes.parameters + [ParameterSpec("validate"), ParameterSpec("backup", .bool, default: false)]
 
     static func parseValidate(_ args: ModuleArguments) throws -> String? {
         guard let v = try args.string("validate"), !v.isEmpty else { return nil }

@@ -13,8 +13,9 @@ public struct TemplateModule: Module {
         parameters: [
             ParameterSpec("src", required: true),
             ParameterSpec("dest", required: true),
-            ParameterSpec("force", .bool),
+            ParameterSpec("force", .bool, default: true),
         ] + ManagedFile.parameters,
+        controllerFile: ControllerFileParameter("src", kind: .template),
         make: { try TemplateModule($0) })
 
     let src: String
@@ -25,9 +26,9 @@ public struct TemplateModule: Module {
         src = try args.requiredString("src")
         let dest = try args.requiredString("dest")
         if dest.hasSuffix("/") { throw args.error("dest", "must be a file path, not a directory") }
-        force = try args.bool("force", default: true)
+        force = try args.bool("force")
         file = ManagedFile(path: dest, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup", default: false))
+                           backup: try args.bool("backup"))
     }
 
     /// `src` on the controller (`ControllerFiles`: the role's templates/, then beside the playbook).

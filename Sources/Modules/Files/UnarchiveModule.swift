@@ -27,14 +27,15 @@ public struct UnarchiveModule: Module {
         parameters: [
             ParameterSpec("src", required: true),
             ParameterSpec("dest", required: true),
-            ParameterSpec("remote_src", .bool),
+            ParameterSpec("remote_src", .bool, default: false),
             ParameterSpec("owner"), ParameterSpec("group"),
             ParameterSpec("extra_opts", .list),
             ParameterSpec("strip_components", .int),
             ParameterSpec("creates"),
             ParameterSpec("checksum"),
-            ParameterSpec("validate_certs", .bool),
+            ParameterSpec("validate_certs", .bool, default: true),
         ],
+        controllerFile: ControllerFileParameter("src", kind: .file, onHostWhen: "remote_src"),
         make: { try UnarchiveModule($0) })
 
     enum Source: Sendable, Equatable {
@@ -58,7 +59,7 @@ public struct UnarchiveModule: Module {
 
     init(_ args: ModuleArguments) throws {
         let src = try args.requiredString("src")
-        let remoteSrc = try args.bool("remote_src", default: false)
+        let remoteSrc = try args.bool("remote_src")
         if src.hasPrefix("http://") || src.hasPrefix("https://") {
             source = .url(src)
         } else {
@@ -73,7 +74,7 @@ public struct UnarchiveModule: Module {
         stripComponents = try args.int("strip_components")
         if let n = stripComponents, n < 0 { throw args.error("strip_components", "must be 0 or more") }
         creates = try args.string("creates").flatMap { $0.isEmpty ? nil : $0 }
-        validateCerts = try args.bool("validate_certs", default: true)
+        validateCerts = try args.bool("validate_certs")
         if let text = try args.string("checksum"), !text.isEmpty {
             var hex = text.lowercased()
             for prefix in ["sha256:", "sha256="] where hex.hasPrefix(prefix) { hex = String(hex.dropFirst(prefix.count)) }

@@ -9,7 +9,7 @@ public struct AmazonLinuxExtrasModule: Module {
         name: "amazon_linux_extras",
         parameters: [
             ParameterSpec("name", .list, required: true),
-            ParameterSpec("state", choices: ["present", "enabled", "absent", "disabled"]),
+            ParameterSpec("state", choices: ["present", "enabled", "absent", "disabled"], default: "present"),
         ],
         make: { try AmazonLinuxExtrasModule($0) })
 
@@ -21,7 +21,7 @@ public struct AmazonLinuxExtrasModule: Module {
         for topic in topics where topic.hasPrefix("-") || topic.isEmpty || !topic.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
             throw InputError("amazon_linux_extras: '\(topic)' is not a topic name", at: args.locations["name"] ?? args.taskLocation)
         }
-        enable = ["present", "enabled"].contains(try args.choice("state", ["present", "enabled", "absent", "disabled"], default: "present"))
+        enable = ["present", "enabled"].contains(try args.choice("state"))
     }
 
     public func probe(_ context: TaskContext) throws -> String? {

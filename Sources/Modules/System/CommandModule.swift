@@ -7,9 +7,9 @@ import ProvisionCore
 /// and counts an unguarded one as an (assumed) change, since the real run would report one.
 public struct CommandModule: Module {
     public static let commandSpec = ModuleSpec(
-        name: "command", parameters: parameters, requiredOneOf: [["cmd", "argv"]], make: { try CommandModule($0, useShell: false) })
+        name: "command", parameters: parameters, requiredOneOf: [["cmd", "argv"]], freeFormParameter: "cmd", make: { try CommandModule($0, useShell: false) })
     public static let shellSpec = ModuleSpec(
-        name: "shell", parameters: parameters, requiredOneOf: [["cmd"]], make: { try CommandModule($0, useShell: true) })
+        name: "shell", parameters: parameters, requiredOneOf: [["cmd"]], freeFormParameter: "cmd", make: { try CommandModule($0, useShell: true) })
 
     static let parameters = [
         ParameterSpec("cmd", aliases: ["_raw_params"]),

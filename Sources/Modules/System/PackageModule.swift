@@ -8,8 +8,8 @@ public struct PackageModule: Module {
         name: "package", aliases: ["apt", "dnf", "yum"],
         parameters: [
             ParameterSpec("name", .list, aliases: ["pkg"]),
-            ParameterSpec("state", choices: ["present", "installed", "latest", "absent", "removed"]),
-            ParameterSpec("update_cache", .bool, aliases: ["update-cache"]),
+            ParameterSpec("state", choices: ["present", "installed", "latest", "absent", "removed"], default: "present"),
+            ParameterSpec("update_cache", .bool, aliases: ["update-cache"], default: false),
             ParameterSpec("cache_valid_time", .int),
             ParameterSpec("use"),
         ],
@@ -30,12 +30,12 @@ public struct PackageModule: Module {
         for name in names where name != "*" {
             try NameRules.check(name, as: .package, module: args.module, parameter: "name", at: args.locations["name"] ?? args.taskLocation)
         }
-        switch try args.choice("state", ["present", "installed", "latest", "absent", "removed"], default: "present") {
+        switch try args.choice("state") {
         case "latest": state = .latest
         case "absent", "removed": state = .absent
         default: state = .present
         }
-        updateCache = try args.bool("update_cache", default: false)
+        updateCache = try args.bool("update_cache")
         cacheValidTime = try args.int("cache_valid_time")
         let use = try args.string("use")
         forcedManager = ["apt": .apt, "dnf": .dnf, "yum": .yum][args.module] ?? use.flatMap(Facts.PackageManager.init(rawValue:))

@@ -20,7 +20,7 @@ let testSpecs: [ModuleSpec] = {
     return [
         ModuleSpec(name: "command", aliases: ["shell"], parameters: [
             ParameterSpec("cmd"), ParameterSpec("creates"), ParameterSpec("removes"), ParameterSpec("chdir"),
-        ], requiredOneOf: [["cmd"]], make: make),
+        ], requiredOneOf: [["cmd"]], freeFormParameter: "cmd", make: make),
         ModuleSpec(name: "copy", parameters: [
             ParameterSpec("src"), ParameterSpec("content"), ParameterSpec("dest", required: true),
             ParameterSpec("owner"), ParameterSpec("mode", .mode), ParameterSpec("backup", .bool),
@@ -32,7 +32,7 @@ let testSpecs: [ModuleSpec] = {
         ], make: make),
         ModuleSpec(name: "template", parameters: [
             ParameterSpec("src", required: true), ParameterSpec("dest", required: true), ParameterSpec("mode", .mode),
-        ], make: make),
+        ], controllerFile: ControllerFileParameter("src", kind: .template), make: make),
         ModuleSpec(name: "package", aliases: ["yum", "dnf", "apt"], parameters: [
             ParameterSpec("name", .list, required: true, aliases: ["pkg"]),
             ParameterSpec("state", choices: ["present", "latest", "absent"]),

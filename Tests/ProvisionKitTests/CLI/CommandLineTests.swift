@@ -182,12 +182,13 @@ final class CommandLineTests: XCTestCase {
 
     // MARK: one answer, one line
 
-    func testSetFactGivesOneErrorWhateverItsSpelling() throws {
+    func testSetFactIsOneModuleWhateverItsSpellingAndDefinesItsVariables() throws {
         for spelling in ["set_fact", "ansible.builtin.set_fact"] {
-            try write("s.yml", "- hosts: all\n  tasks:\n    - \(spelling): a=1\n")
+            try write("s.yml", "- hosts: all\n  tasks:\n    - \(spelling): a=1\n    - debug: msg={{ a }}\n    - debug: msg={{ b }}\n")
             let validate = try provision(["validate", "s.yml"])
-            XCTAssertEqual(validate.status, 1)
-            XCTAssertEqual(validate.stderr, "error: s.yml:3: 'set_fact' is not supported yet\n", spelling)
+            XCTAssertEqual(validate.status, 1, spelling)
+            XCTAssertTrue(validate.stderr.contains("s.yml:5: undefined variable 'b'"), "\(spelling): \(validate.stderr)")
+            XCTAssertFalse(validate.stderr.contains("undefined variable 'a'"), "set_fact defines a: \(validate.stderr)")
         }
     }
 

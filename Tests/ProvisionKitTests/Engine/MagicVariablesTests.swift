@@ -12,7 +12,8 @@ final class MagicVariablesTests: XCTestCase {
     func testEveryMagicVariableValidateAcceptsIsDefinedOnTheHost() throws {
         let local = try LocalPlaybook()
         defer { local.remove() }
-        let names = MagicVariables.names.subtracting(["omit"]).sorted()
+        // ansible_failed_task/result exist only in a rescue: BlockTests reads them there.
+        let names = MagicVariables.names.subtracting(["omit"]).subtracting(MagicVariables.fromRescue).sorted()
         let tasks = names.map { "    - name: \($0)\n      debug: msg=\"{{ \($0) }}\"\n" }.joined()
         let (reporter, recap) = try local.run("- hosts: machines\n  tasks:\n" + tasks, options: LocalPlaybook.check(),
                                               hosts: ["web-1.example", "web-2.example"])

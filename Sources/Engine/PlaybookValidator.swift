@@ -26,9 +26,11 @@ public enum PlaybookValidator {
     /// `onDemandVariables`: names that count as defined where read (a run provides them) but
     /// are not suggested for typos (the secrets, which only some playbooks use).
     public static func validate(playbook: Playbook, specs: [ModuleSpec] = ModuleRegistry.specs,
-                                knownVariables: Set<String> = [], onDemandVariables: Set<String> = []) -> [InputError] {
+                                knownVariables: Set<String> = [], onDemandVariables: Set<String> = [],
+                                suggestions: Bool = true) -> [InputError] {
         var v = Validation(specs: specs)
         v.onDemand = onDemandVariables
+        v.suggests = suggestions
         var registeredBefore: Set<String> = []
         for play in playbook.plays {
             v.check(play, known: knownVariables.union(Facts.variableNames).union(magicVariables), registered: &registeredBefore)
@@ -43,8 +45,15 @@ public enum PlaybookValidator {
         var onDemand: Set<String> = []
         var errors: [InputError] = []
         var checkedTemplates: Set<String> = []
+        /// False when only the problems count, not their "did you mean" (computing those is
+        /// most of a preflight's cost at many hosts).
+        var suggests = true
 
         init(specs: [ModuleSpec]) { self.specs = specs }
+
+        func hint(for name: String, in candidates: some Sequence<String>) -> String? {
+            suggests ? Suggestions.hint(for: name, in: candidates) : nil
+        }
 
         func spec(named name: String) -> ModuleSpec? { ModuleRegistry.spec(named: name, in: specs) }
 
@@ -131,7 +140,7 @@ public enum PlaybookValidator {
         mutating func report(_ refs: TemplateReferences, known: Set<String>, origin: SourceLocation) {
             for ref in refs.unknown(given: known.union(onDemand)) {
                 errors.append(InputError("undefined variable '\(ref.name)'", at: TemplateEngine.location(origin, line: ref.line),
-                                         hint: Suggestions.hint(for: ref.name, in: known), undefinedVariable: ref.name))
+                                         hint: hint(for: ref.name, in: known), undefinedVariable: ref.name))
             }
         }
 
@@ -204,13 +213,13 @@ public enum PlaybookValidator {
             for target in task.notify where !TemplateEngine.isTemplate(target) && !handlerNames.contains(target) {
                 errors.append(InputError("notify: no handler named '\(target)' in this play",
                                          at: task.keywordLocations["notify"] ?? task.location,
-                                         hint: Suggestions.hint(for: target, in: handlerNames)))
+                                         hint: hint(for: target, in: handlerNames)))
             }
 
             guard let spec = spec(named: task.module) else {
                 let names = specs.flatMap { [$0.name] + $0.aliases }
                 errors.append(InputError("unknown module '\(task.module)'", at: task.location,
-                                         hint: Suggestions.hint(for: task.module, in: names)))
+                                         hint: hint(for: task.module, in: names)))
                 return
             }
             checkParameters(task, spec: spec)

@@ -112,7 +112,8 @@ public enum RunPreflight {
         let plannedHosts = try CommandLineTargets.plannedHosts(playPatterns: playbook.plays.map(\.hosts), targets: targets, in: inventory)
         let defaults = (try? playbook.plays.map { try PlaybookRunner.loadDefaults($0) }) ?? []
         let base = Set(extraVariables.keys).union(secretVariables.keys).union(defaults.flatMap(\.keys))
-        let undefined = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base, onDemand: [])
+        let undefined = validatePerHost(playbook, specs: specs, inventory: inventory, hosts: plannedHosts, known: base, onDemand: [],
+                                        suggestions: false)
             .compactMap(\.undefinedVariable)
         return Set(undefined).intersection(SecretsFile.generatedNames)
     }
@@ -121,7 +122,8 @@ public enum RunPreflight {
     /// run-once tasks (the database step) only where it is the play's first host. Hosts that
     /// see the same share one pass; a problem only some hosts have names them.
     static func validatePerHost(_ playbook: Playbook, specs: [ModuleSpec], inventory: Inventory,
-                                hosts plannedHosts: [[String]], known base: Set<String>, onDemand: Set<String>) -> [InputError] {
+                                hosts plannedHosts: [[String]], known base: Set<String>, onDemand: Set<String>,
+                                suggestions: Bool = true) -> [InputError] {
         var seen = Set<String>()
         let hosts = plannedHosts.flatMap { $0 }.filter { seen.insert($0).inserted }
         var classes: [(names: Set<String>, owns: [Bool], hosts: [String])] = []
@@ -146,7 +148,7 @@ public enum RunPreflight {
                 seenBy.plays[index].handlers = seenBy.plays[index].handlers.filter(runsHere)
             }
             for error in PlaybookValidator.validate(playbook: seenBy, specs: specs, knownVariables: base.union(hostClass.names),
-                                                       onDemandVariables: onDemand) {
+                                                       onDemandVariables: onDemand, suggestions: suggestions) {
                 if let i = problems.firstIndex(where: { $0.error == error }) { problems[i].classes.append(c) } else { problems.append((error, [c])) }
             }
         }

@@ -6,6 +6,9 @@ import Foundation
 public final class Redactor: @unchecked Sendable {
     private let lock = NSLock()
     private var secrets: Set<String> = []
+    /// `secrets` longest first (so a secret containing another is masked whole), sorted
+    /// when a secret is registered, not on every redaction.
+    private var longestFirst: [String] = []
 
     public init() {}
 
@@ -14,8 +17,11 @@ public final class Redactor: @unchecked Sendable {
         // Very short values would mask ordinary words; passwords and salts are longer.
         guard text.count >= 4 else { return }
         lock.lock()
-        secrets.formUnion(SecretForms.of(text))
-        lock.unlock()
+        defer { lock.unlock() }
+        let forms = SecretForms.of(text)
+        guard !forms.isSubset(of: secrets) else { return }
+        secrets.formUnion(forms)
+        longestFirst = secrets.sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
     }
 
     /// Registers every secret inside `value`.
@@ -36,11 +42,10 @@ public final class Redactor: @unchecked Sendable {
 
     public func redact(_ text: String) -> String {
         lock.lock()
-        let current = secrets
+        let current = longestFirst
         lock.unlock()
         var result = text
-        // Longest first, so a secret containing another is masked whole.
-        for secret in current.sorted(by: { $0.count > $1.count }) where result.contains(secret) {
+        for secret in current where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: "********")
         }
         return result

@@ -23,7 +23,7 @@ extension LibSSH2Loop {
         let knownHostsPath = endpoint.knownHostsPath
         let knownHosts: KnownHosts
         do {
-            knownHosts = try KnownHosts(contentsOf: knownHostsPath)
+            knownHosts = try KnownHostsCache.shared.knownHosts(at: knownHostsPath)
         } catch {
             throw ConnectionError.protocolError(host: host, message: "cannot read \(knownHostsPath): \(error.localizedDescription)")
         }

@@ -171,3 +171,15 @@ final class SecretMaskingCLITests: XCTestCase {
         }
     }
 }
+
+/// The redactor sorts its secrets when one is registered, and still masks a secret that
+/// contains another whole, whichever was registered first.
+final class RedactorOrderTests: XCTestCase {
+    func testLongestFirstWhateverTheRegistrationOrder() {
+        for order in [["abcd", "abcdefgh"], ["abcdefgh", "abcd"]] {
+            let redactor = Redactor()
+            for s in order { redactor.register(Secret(s)) }
+            XCTAssertEqual(redactor.redact("x abcdefgh y abcd z"), "x ******** y ******** z")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import XCTest
+
+/// Issue 19, pull mode at boot, as an instance does it: the static release binary and a bundle
+/// served over HTTP from the controller, fetched by each lab web host and run there as root
+/// (`provision pull`, local transport, no SSH), every host at once against the lab database.
+///
+/// Needs the static binary: `swift build -c release --static-swift-stdlib` (or
+/// PROVISION_STATIC_BINARY=path).
+final class PullLabTests: XCTestCase {
+    var work = ""
+    var served = ""
+    var server: Process?
+    var port = 0
+
+    override func setUpWithError() throws {
+        try Lab.require()
+        work = NSTemporaryDirectory() + "pull-lab-\(UUID().uuidString.prefix(8))"
+        served = work + "/served"
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        server?.terminate()
+        server?.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    static var staticBinary: String? {
+        let candidates = [ProcessInfo.processInfo.environment["PROVISION_STATIC_BINARY"],
+                          Lab.repository + "/.build/release/provision",
+                          Lab.repository + "/.build/x86_64-unknown-linux-gnu/release/provision"].compactMap { $0 }
+        return candidates.first { path in
+            FileManager.default.isExecutableFile(atPath: path)
+                && !Lab.run("/usr/bin/ldd", [path]).stdout.contains("libswiftCore")   // the Swift runtime linked in
+        }
+    }
+
+    /// `python3 -m http.server` on the controller's bridge address; the hosts reach it at 10.0.0.1.
+    func serve() throws -> String {
+        for _ in 0..<5 {
+            let candidate = Int.random(in: 20000...40000)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-m", "http.server", "--bind", "10.0.0.1", "--directory", served, String(candidate)]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            for _ in 0..<50 where process.isRunning {
+                if Lab.run("/usr/bin/curl", ["-fsS", "-o", "/dev/null", "http://10.0.0.1:\(candidate)/"]).status == 0 {
+                    (server, port) = (process, candidate)
+                    return "http://10.0.0.1:\(candidate)"
+                }
+                usleep(100_000)
+            }
+            process.terminate()
+        }
+        throw Prerequisite.missing("cannot start an HTTP server on 10.0.0.1")
+    }
+
+    /// Secrets reach a host through ssh's stdin (never an argument), as an image or an operator would put them.
+    func installSecrets(on host: String, file: String) -> Lab.Output {
+        Lab.run("/bin/sh", ["-c", "/usr/bin/ssh -F \(Lab.sshConfig) -o BatchMode=yes \(host) "
+                + "'sudo -n sh -c \"umask 077; mkdir -p /var/lib/provision; cat >/var/lib/provision/secrets.yml\"' <\(file)"])
+    }
+
+    func pull(on host: String, base: String, sum: String, extra: String = "") -> Lab.Output {
+        Lab.ssh(host, "sudo -n sh -c 'cd /var/lib/provision && ./provision pull --sha256 \(sum) \(base)/site.tar --host-name \(host)"
+                + " -e db_host=10.0.20.10 -e wordpress_archive=\(base)/wordpress.tar.gz --json \(extra)'")
+    }
+
+    func testEveryWebHostPullsAtOnceThenAgainWithNoChange() throws {
+        guard let binary = Self.staticBinary else {
+            throw Prerequisite.missing("no static release binary: swift build -c release --static-swift-stdlib (or PROVISION_STATIC_BINARY)")
+        }
+        // The bundle, the binary and WordPress, served from the controller.
+        let bundled = Lab.provision(["bundle", "-o", served + "/site.tar", "-p", Lab.repository + "/playbooks/site.yml"])
+        XCTAssertEqual(bundled.status, 0, bundled.all)
+        let sum = String(bundled.stdout.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(sum.count, 64, bundled.stdout)
+        try FileManager.default.copyItem(atPath: binary, toPath: served + "/provision")
+        try FileManager.default.copyItem(atPath: Lab.wordpressArchive, toPath: served + "/wordpress.tar.gz")
+        let base = try serve()
+
+        let secrets = work + "/secrets.yml"
+        let password = #"pull p'w"d $x;`y`"#
+        FileManager.default.createFile(atPath: secrets, contents: Data(("db_admin_password: \"\(Lab.dbAdminPassword)\"\n"
+            + "db_password: '\(password.replacingOccurrences(of: "'", with: "''"))'\n").utf8), attributes: [.posixPermissions: 0o600])
+        XCTAssertEqual(Lab.provision(["secrets", "init", "--file", secrets]).status, 0)
+
+        let hosts = Lab.recapHosts()
+        XCTAssertGreaterThanOrEqual(hosts.count, 2, "the lab has \(hosts)")
+        for host in hosts {
+            let secretsCopied = installSecrets(on: host, file: secrets)
+            XCTAssertEqual(secretsCopied.status, 0, secretsCopied.all)
+            // The binary's C libraries (README, "Pull mode at boot"), then the binary itself.
+            let prepared = Lab.ssh(host, "sudo -n sh -c 'apt-get install -y -q libssh2-1 libmariadb3 >/dev/null"
+                                    + " && cd /var/lib/provision && curl -fsS -o provision \(base)/provision && chmod 0755 provision && ./provision --version'")
+            XCTAssertEqual(prepared.status, 0, "\(host): \(prepared.all)")
+        }
+
+        // All at once: one database, one user, no "already exists".
+        let results = PullResults()
+        DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
+            results.set(hosts[index], pull(on: hosts[index], base: base, sum: sum))
+        }
+        for host in hosts {
+            let first = try XCTUnwrap(results.get(host))
+            XCTAssertEqual(first.status, 0, "\(host) pull failed:\n\(first.all.suffix(3000))")
+            XCTAssertGreaterThan(Lab.recap(first.stdout)[host]?["changed"] ?? 0, 0, first.stdout.suffix(2000).description)
+            XCTAssertFalse(first.all.contains(password), "the DB password was printed on \(host)")
+            XCTAssertFalse(first.all.lowercased().contains("already exists"), first.all.suffix(2000).description)
+        }
+        for (host, address) in Lab.webHostAddresses() where hosts.contains(host) {
+            let page = Lab.run("/usr/bin/curl", ["-sS", "-m", "20", "-w", "\n%{http_code}", "http://\(address)/wp-admin/install.php"])
+            XCTAssertTrue(page.stdout.hasSuffix("200") && page.stdout.contains("WordPress"), "\(address): \(page.stdout.suffix(300))")
+        }
+        // The controller's client inside web-1's network namespace (the database answers web hosts only).
+        let users = Lab.run("/usr/sbin/ip", ["netns", "exec", "plab-\(hosts[0])", "/usr/bin/mariadb", "-h", "10.0.20.10", "-u", "admin",
+                                             "--ssl=0", "-N", "-B", "-e",
+                                             "SELECT COUNT(*) FROM mysql.user WHERE User='wordpress'; SHOW DATABASES LIKE 'wordpress'"],
+                            environment: ["MYSQL_PWD": Lab.dbAdminPassword])
+        XCTAssertEqual(users.stdout.split(separator: "\n").map(String.init), ["1", "wordpress"], users.all)
+
+        // Again: nothing to change, and check mode predicts nothing.
+        let second = pull(on: hosts[0], base: base, sum: sum)
+        XCTAssertEqual(second.status, 0, second.all.suffix(3000).description)
+        XCTAssertEqual(Lab.recap(second.stdout)[hosts[0]]?["changed"], 0, second.stdout)
+        let check = pull(on: hosts[0], base: base, sum: sum, extra: "--check")
+        XCTAssertEqual(Lab.recap(check.stdout)[hosts[0]]?["changed"], 0, check.stdout)
+
+        // A bundle that does not match its checksum runs nothing (exit 1 or 2, nothing changed).
+        let wrong = pull(on: hosts[0], base: base, sum: String(repeating: "0", count: 64))
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.all.contains("sha256"), wrong.all)
+        XCTAssertTrue(Lab.recap(wrong.stdout).isEmpty, "a run started: \(wrong.stdout)")
+    }
+}
+
+extension Lab {
+    /// The lab's web hosts named web-N with their addresses, in order.
+    static func webHostAddresses() -> [(String, String)] {
+        let text = (try? String(contentsOfFile: inventory, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line -> (String, String)? in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("web-"), let colon = trimmed.firstIndex(of: ":"),
+                  let at = trimmed.range(of: "ansible_host: ") else { return nil }
+            let address = trimmed[at.upperBound...].prefix { $0.isNumber || $0 == "." }
+            return (String(trimmed[..<colon]), String(address))
+        }.sorted { (Int($0.0.dropFirst(4)) ?? 0) < (Int($1.0.dropFirst(4)) ?? 0) }
+    }
+
+    static func recapHosts() -> [String] { webHostAddresses().map(\.0) }
+}
+
+private final class PullResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outputs: [String: Lab.Output] = [:]
+    func set(_ host: String, _ output: Lab.Output) { lock.lock(); outputs[host] = output; lock.unlock() }
+    func get(_ host: String) -> Lab.Output? { lock.lock(); defer { lock.unlock() }; return outputs[host] }
+}

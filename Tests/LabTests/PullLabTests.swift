@@ -64,7 +64,7 @@ final class PullLabTests: XCTestCase {
                 + "'sudo -n sh -c \"umask 077; mkdir -p /var/lib/provision; cat >/var/lib/provision/secrets.yml\"' <\(file)"])
     }
 
-    func pull(on host: String, base: String, sum: String, extra: String = "") -> Lab.Output {
+    static func pull(on host: String, base: String, sum: String, extra: String = "") -> Lab.Output {
         Lab.ssh(host, "sudo -n sh -c 'cd /var/lib/provision && ./provision pull --sha256 \(sum) \(base)/site.tar --host-name \(host)"
                 + " -e db_host=10.0.20.10 -e wordpress_archive=\(base)/wordpress.tar.gz --json \(extra)'")
     }
@@ -102,7 +102,7 @@ final class PullLabTests: XCTestCase {
         // All at once: one database, one user, no "already exists".
         let results = PullResults()
         DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
-            results.set(hosts[index], pull(on: hosts[index], base: base, sum: sum))
+            results.set(hosts[index], Self.pull(on: hosts[index], base: base, sum: sum))
         }
         for host in hosts {
             let first = try XCTUnwrap(results.get(host))
@@ -123,14 +123,14 @@ final class PullLabTests: XCTestCase {
         XCTAssertEqual(users.stdout.split(separator: "\n").map(String.init), ["1", "wordpress"], users.all)
 
         // Again: nothing to change, and check mode predicts nothing.
-        let second = pull(on: hosts[0], base: base, sum: sum)
+        let second = Self.pull(on: hosts[0], base: base, sum: sum)
         XCTAssertEqual(second.status, 0, second.all.suffix(3000).description)
         XCTAssertEqual(Lab.recap(second.stdout)[hosts[0]]?["changed"], 0, second.stdout)
-        let check = pull(on: hosts[0], base: base, sum: sum, extra: "--check")
+        let check = Self.pull(on: hosts[0], base: base, sum: sum, extra: "--check")
         XCTAssertEqual(Lab.recap(check.stdout)[hosts[0]]?["changed"], 0, check.stdout)
 
         // A bundle that does not match its checksum runs nothing (exit 1 or 2, nothing changed).
-        let wrong = pull(on: hosts[0], base: base, sum: String(repeating: "0", count: 64))
+        let wrong = Self.pull(on: hosts[0], base: base, sum: String(repeating: "0", count: 64))
         XCTAssertNotEqual(wrong.status, 0)
         XCTAssertTrue(wrong.all.contains("sha256"), wrong.all)
         XCTAssertTrue(Lab.recap(wrong.stdout).isEmpty, "a run started: \(wrong.stdout)")

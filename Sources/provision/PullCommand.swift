@@ -59,7 +59,7 @@ struct PullCommand: ParsableCommand {
         let directory = NSTemporaryDirectory() + "provision-pull-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let playbookPath = try verified.extract(to: directory)
-        let reporter: RunReporter = json ? JSONReporter() : HumanReporter(verbose: verbose)
+        let reporter = makeReporter(json: json, verbose: verbose)
         let host = hostName
         let flow = RunFlow(options: options, playbookPath: playbookPath, targets: [host], reporter: reporter)
         try flow.run(provisioner: Provisioner(localHost: host, options: options),

@@ -16,6 +16,10 @@ public struct CloudInitUserData: Sendable {
     public static let statusFile = "/var/lib/provision/pull-status"
     public static let binaryPath = "/usr/local/bin/provision"
 
+    /// The packages of the C libraries the static binary links (`ldd`), by package manager.
+    public static let libraries = (apt: ["libssh2-1", "libmariadb3", "libcurl4", "libxml2"],
+                                   dnf: ["libssh2", "mariadb-connector-c", "libxml2", "libcurl-minimal"])
+
     public var bundleURL: String
     public var bundleSHA256: String?
     public var binaryURL: String?
@@ -75,6 +79,14 @@ public struct CloudInitUserData: Sendable {
                 "chmod 0755 provision.download && mv -f provision.download \(Self.binaryPath) || fail 'cannot install the provision binary' 1",
             ]
         }
+        // The C libraries the static binary links (README, "Pull mode at boot"), when the image lacks them.
+        lines += [
+            "if ldd \(Self.binaryPath) | grep -q 'not found'; then",
+            "  say 'installing the C libraries provision needs'",
+            "  if command -v dnf >/dev/null; then dnf install -y -q \(Self.libraries.dnf.joined(separator: " "))",
+            "  else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \(Self.libraries.apt.joined(separator: " ")); fi >/dev/null || fail 'cannot install the C libraries provision needs' 1",
+            "fi",
+        ]
         lines += ["fetch \(Shell.quote(bundleURL)) bundle.tar || fail 'cannot fetch the bundle' 1"]
         var pull = [Self.binaryPath, "pull"]
         if let bundleSHA256 { pull += ["--sha256", bundleSHA256] }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Engine
 
 /// Issue 19, pull mode at boot, as an instance does it: the static release binary and a bundle
 /// served over HTTP from the controller, fetched by each lab web host and run there as root
@@ -65,11 +66,19 @@ final class PullLabTests: XCTestCase {
     }
 
     static func pull(on host: String, base: String, sum: String, extra: String = "") -> Lab.Output {
-        Lab.ssh(host, "sudo -n sh -c 'cd /var/lib/provision && ./provision pull --sha256 \(sum) \(base)/site.tar --host-name \(host)"
+        Lab.ssh(host, "sudo -n sh -c 'cd /var/lib/provision && /usr/local/bin/provision pull --sha256 \(sum) \(base)/site.tar"
                 + " -e db_host=10.0.20.10 -e wordpress_archive=\(base)/wordpress.tar.gz --json \(extra)'")
     }
 
-    func testEveryWebHostPullsAtOnceThenAgainWithNoChange() throws {
+    /// The boot script out of `provision cloud-init`'s user-data (the `content: |` block).
+    static func bootScript(_ userData: String) -> String {
+        let lines = userData.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasSuffix("content: |") }) else { return "" }
+        return lines[(start + 1)...].prefix { $0.hasPrefix("      ") || $0.isEmpty }
+            .map { $0.dropFirst(min(6, $0.count)) }.joined(separator: "\n") + "\n"
+    }
+
+    func testEveryWebHostRunsTheBootScriptAtOnceThenPullsAgainWithNoChange() throws {
         guard let binary = Self.staticBinary else {
             throw Prerequisite.missing("no static release binary: swift build -c release --static-swift-stdlib (or PROVISION_STATIC_BINARY)")
         }
@@ -80,7 +89,17 @@ final class PullLabTests: XCTestCase {
         XCTAssertEqual(sum.count, 64, bundled.stdout)
         try FileManager.default.copyItem(atPath: binary, toPath: served + "/provision")
         try FileManager.default.copyItem(atPath: Lab.wordpressArchive, toPath: served + "/wordpress.tar.gz")
+        let binarySum = Lab.run("/usr/bin/sha256sum", [binary]).stdout.prefix(64)
         let base = try serve()
+
+        // The user-data a launch template would carry, and the script cloud-init would run from it.
+        let userData = Lab.provision(["cloud-init", "--bundle-url", base + "/site.tar", "--bundle-sha256", sum,
+                                      "--binary-url", base + "/provision", "--sha256", String(binarySum),
+                                      "-e", "db_host=10.0.20.10", "-e", "wordpress_archive=\(base)/wordpress.tar.gz"])
+        XCTAssertEqual(userData.status, 0, userData.all)
+        let script = work + "/boot.sh"
+        try Self.bootScript(userData.stdout).write(toFile: script, atomically: true, encoding: .utf8)
+        XCTAssertTrue(try String(contentsOfFile: script, encoding: .utf8).hasPrefix("#!/bin/sh\n"), userData.stdout)
 
         let secrets = work + "/secrets.yml"
         let password = #"pull p'w"d $x;`y`"#
@@ -93,45 +112,42 @@ final class PullLabTests: XCTestCase {
         for host in hosts {
             let secretsCopied = installSecrets(on: host, file: secrets)
             XCTAssertEqual(secretsCopied.status, 0, secretsCopied.all)
-            // The binary's C libraries (README, "Pull mode at boot"), then the binary itself.
-            let prepared = Lab.ssh(host, "sudo -n sh -c 'apt-get install -y -q libssh2-1 libmariadb3 >/dev/null"
-                                    + " && cd /var/lib/provision && curl -fsS -o provision \(base)/provision && chmod 0755 provision && ./provision --version'")
-            XCTAssertEqual(prepared.status, 0, "\(host): \(prepared.all)")
         }
 
-        // All at once: one database, one user, no "already exists".
+        // Every host boots at once: one database, one user, no "already exists".
         let results = PullResults()
         DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
-            results.set(hosts[index], Self.pull(on: hosts[index], base: base, sum: sum))
+            results.set(hosts[index], Lab.run("/bin/sh", ["-c", "/usr/bin/ssh -F \(Lab.sshConfig) -o BatchMode=yes \(hosts[index]) 'sudo -n sh -s' <\(script)"]))
         }
         for host in hosts {
             let first = try XCTUnwrap(results.get(host))
-            XCTAssertEqual(first.status, 0, "\(host) pull failed:\n\(first.all.suffix(3000))")
-            XCTAssertGreaterThan(Lab.recap(first.stdout)[host]?["changed"] ?? 0, 0, first.stdout.suffix(2000).description)
+            XCTAssertEqual(first.status, 0, "\(host) boot script failed:\n\(first.all.suffix(3000))")
+            XCTAssertTrue(first.stdout.contains("provision-pull: finished: exit 0"), first.all.suffix(2000).description)
             XCTAssertFalse(first.all.contains(password), "the DB password was printed on \(host)")
             XCTAssertFalse(first.all.lowercased().contains("already exists"), first.all.suffix(2000).description)
+            XCTAssertEqual(Lab.ssh(host, "sudo -n cat \(CloudInitUserData.statusFile)").stdout, "exit_code=0\n")
         }
         for (host, address) in Lab.webHostAddresses() where hosts.contains(host) {
             let page = Lab.run("/usr/bin/curl", ["-sS", "-m", "20", "-w", "\n%{http_code}", "http://\(address)/wp-admin/install.php"])
-            XCTAssertTrue(page.stdout.hasSuffix("200") && page.stdout.contains("WordPress"), "\(address): \(page.stdout.suffix(300))")
+            XCTAssertTrue(page.stdout.hasSuffix("200") && page.stdout.contains("WordPress"), "\(host) \(address): \(page.stdout.suffix(300))")
         }
-        // The controller's client inside web-1's network namespace (the database answers web hosts only).
+        // The controller's client inside the first host's network namespace (the database answers web hosts only).
         let users = Lab.run("/usr/sbin/ip", ["netns", "exec", "plab-\(hosts[0])", "/usr/bin/mariadb", "-h", "10.0.20.10", "-u", "admin",
-                                             "--ssl=0", "-N", "-B", "-e",
+                                             "-N", "-B", "-e",
                                              "SELECT COUNT(*) FROM mysql.user WHERE User='wordpress'; SHOW DATABASES LIKE 'wordpress'"],
                             environment: ["MYSQL_PWD": Lab.dbAdminPassword])
         XCTAssertEqual(users.stdout.split(separator: "\n").map(String.init), ["1", "wordpress"], users.all)
 
-        // Again: nothing to change, and check mode predicts nothing.
+        // Again by hand: nothing to change, and check mode predicts nothing.
         let second = Self.pull(on: hosts[0], base: base, sum: sum)
         XCTAssertEqual(second.status, 0, second.all.suffix(3000).description)
-        XCTAssertEqual(Lab.recap(second.stdout)[hosts[0]]?["changed"], 0, second.stdout)
+        XCTAssertEqual(Lab.recap(second.stdout)["localhost"]?["changed"], 0, second.stdout)
         let check = Self.pull(on: hosts[0], base: base, sum: sum, extra: "--check")
-        XCTAssertEqual(Lab.recap(check.stdout)[hosts[0]]?["changed"], 0, check.stdout)
+        XCTAssertEqual(Lab.recap(check.stdout)["localhost"]?["changed"], 0, check.stdout)
 
-        // A bundle that does not match its checksum runs nothing (exit 1 or 2, nothing changed).
+        // A bundle that does not match its checksum runs nothing (exit 1).
         let wrong = Self.pull(on: hosts[0], base: base, sum: String(repeating: "0", count: 64))
-        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertEqual(wrong.status, 1, wrong.all)
         XCTAssertTrue(wrong.all.contains("sha256"), wrong.all)
         XCTAssertTrue(Lab.recap(wrong.stdout).isEmpty, "a run started: \(wrong.stdout)")
     }

@@ -365,6 +365,15 @@ public final class MySQLClient: @unchecked Sendable {
         return mysql_affected_rows(handle)
     }
 
+    /// Runs a statement and returns how many warnings it raised (`CREATE … IF NOT EXISTS` on
+    /// something that exists raises one instead of failing).
+    public func executeCountingWarnings(_ sql: String, secrets: [Secret] = []) throws -> UInt32 {
+        lock.lock(); defer { lock.unlock() }
+        try runLocked(sql, secrets: secrets)
+        if let result = mysql_store_result(handle) { mysql_free_result(result) }
+        return mysql_warning_count(handle)
+    }
+
     private func runLocked(_ sql: String, secrets: [Secret]) throws {
         guard !closed else { throw DatabaseError("\(options.endpointDescription): connection already closed") }
         try MySQLLibrary.prepareThread()

@@ -33,6 +33,17 @@ public final class Provisioner: @unchecked Sendable {
         self.options = options
     }
 
+    /// Pull mode: this machine alone, as `name` in the group `web` (the group the built-in
+    /// playbooks target), reached through the local connection; no ssh_config, no inventory file.
+    public init(localHost name: String, options: RunOptions) {
+        var inventory = Inventory()
+        inventory.add(InventoryHost(name: name, address: "127.0.0.1"), toGroup: CommandLineTargets.defaultGroup)
+        self.inventoryFromFiles = Inventory()
+        self.inventory = inventory
+        self.resolver = HostResolver(inventory: inventory, sshConfig: SSHConfig(), sshConfigFile: nil)
+        self.options = options
+    }
+
     /// Host names the targets resolve to, in inventory order; unknown names fail.
     public func hosts(matching targets: [String]) throws -> [String] {
         let patterns = targets.isEmpty ? ["all"] : targets

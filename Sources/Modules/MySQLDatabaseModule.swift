@@ -102,8 +102,11 @@ public struct MySQLDatabaseModule: Module {
             let quoted = MySQLIdentifier.quote(name)
             switch plan {
             case .create:
-                try client.execute("CREATE DATABASE \(quoted)\(options)")
-                return TaskOutcome(changed: true, message: "created database \(name) (\(wanted))")
+                // Race-safe: a concurrent run (instances pulling at boot) may have made it since the probe.
+                switch try ConcurrentCreation.run(ConcurrentCreation.createDatabase(quotedName: quoted, options: options), on: client) {
+                case .created: return TaskOutcome(changed: true, message: "created database \(name) (\(wanted))")
+                case .alreadyThere: return TaskOutcome(changed: false, message: "database \(name) was created meanwhile by another run")
+                }
             case .alter:
                 try client.execute("ALTER DATABASE \(quoted)\(options)")
                 return TaskOutcome(changed: true, message: "altered database \(name) to \(wanted)")

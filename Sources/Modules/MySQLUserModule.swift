@@ -160,10 +160,14 @@ public struct MySQLUserModule: Module {
                 try client.execute("DROP USER \(account)")
                 return TaskOutcome(changed: true, message: "dropped user \(account)")
             }
+            // Race-safe: a concurrent run (instances pulling at boot) may have made the account
+            // since the probe; then it is not ours to drop if a grant fails.
+            var created = false
             if plan.create {
                 let identified = password.map { " IDENTIFIED BY " + client.literal($0.reveal()) } ?? ""
-                try client.execute("CREATE USER \(account)\(identified)", secrets: secrets)
-                done.append("created user \(account)")
+                created = try ConcurrentCreation.run(ConcurrentCreation.createUser(account: account, identified: identified),
+                                                     on: client, secrets: secrets) == .created
+                done.append(created ? "created user \(account)" : "user \(account) was created meanwhile by another run")
             }
             if plan.changePassword, let password {
                 try client.execute("ALTER USER \(account) IDENTIFIED BY " + client.literal(password.reveal()), secrets: secrets)
@@ -173,7 +177,7 @@ public struct MySQLUserModule: Module {
                 for statement in plan.privilegeStatements { try client.execute(statement) }
             } catch {
                 // Do not leave a new account without its grants behind.
-                if plan.create { _ = try? client.execute("DROP USER \(account)") }
+                if created { _ = try? client.execute("DROP USER \(account)") }
                 throw error
             }
             if !plan.privilegeStatements.isEmpty { done.append("updated privileges of \(account)") }

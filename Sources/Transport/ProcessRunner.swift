@@ -1,7 +1,18 @@
 import Foundation
+import ProvisionCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a local program with both output streams drained at once (a large output on one
 /// cannot block the other), optional input, a timeout, and streaming callbacks.
+///
+/// Spawned with posix_spawn, not Foundation's `Process`: `Process` learns that its child
+/// exited when a socket it gives the child closes, and a background process the command
+/// leaves behind (a daemon started by `service`, a lock holder) inherits that socket and its
+/// stdout, so the run would wait for the daemon. Here the child inherits only fds 0-2 (fds
+/// 3 and up are closed), the exit is learnt from `waitpid`, and output is read until EOF or
+/// at most `drainAfterExit` seconds after the exit.
 enum ProcessRunner {
     enum Input {
         case data(Data)
@@ -10,62 +21,153 @@ enum ProcessRunner {
 
     struct TimedOut: Error {}
 
+    /// How long output is still read after the child exited (a grandchild may hold the pipes).
+    static let drainAfterExit: TimeInterval = 1
+
+    /// The program behind a shell that closes fds 3-9 first: the one part of "close every
+    /// inherited fd" that works where posix_spawn cannot close a range (glibc before 2.34).
+    static func closingInheritedDescriptors(_ executable: String, _ arguments: [String]) -> (String, [String]) {
+        ("/bin/sh", ["-c", "exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && exec \"$0\" \"$@\"", executable] + arguments)
+    }
+
     static func run(_ executable: String, _ arguments: [String], input: Input = .data(Data()),
                     environment: [String: String]? = nil, timeout: TimeInterval? = nil,
                     onOutput: (@Sendable (OutputStreamKind, Data) -> Void)? = nil) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        var inputPipe: Pipe?
+        var stdinSource: Int32
+        var stdinWriter: Int32 = -1
         switch input {
         case .file(let path):
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw ConnectionError.keyUnreadable(path: path, reason: "cannot be read")
-            }
-            process.standardInput = handle
+            stdinSource = open(path, O_RDONLY | O_CLOEXEC)
+            guard stdinSource >= 0 else { throw ConnectionError.keyUnreadable(path: path, reason: "cannot be read") }
         case .data(let data) where data.isEmpty:
-            process.standardInput = FileHandle.nullDevice
+            stdinSource = open("/dev/null", O_RDONLY | O_CLOEXEC)
         case .data:
-            inputPipe = Pipe()
-            process.standardInput = inputPipe
+            let (reader, writer) = try makePipe()
+            (stdinSource, stdinWriter) = (reader, writer)
         }
-        try process.run()
+        let (outReader, outWriter) = try makePipe()
+        let (errReader, errWriter) = try makePipe()
+        let (program, programArguments) = closingInheritedDescriptors(executable, arguments)
+        let pid: pid_t
+        do {
+            pid = try spawn(program, programArguments, environment: environment ?? ProcessInfo.processInfo.environment,
+                            stdin: stdinSource, stdout: outWriter, stderr: errWriter)
+        } catch {
+            for fd in [stdinSource, stdinWriter, outReader, outWriter, errReader, errWriter] where fd >= 0 { close(fd) }
+            throw error
+        }
+        for fd in [stdinSource, outWriter, errWriter] { close(fd) }
 
-        let collected = OutputCollector()
-        let group = DispatchGroup()
-        for (pipe, kind) in [(output, OutputStreamKind.stdout), (errors, .stderr)] {
-            group.enter()
+        if stdinWriter >= 0, case .data(let data) = input {
+            let writer = stdinWriter
             DispatchQueue.global().async {
-                let handle = pipe.fileHandleForReading
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    collected.append(chunk, to: kind)
-                    onOutput?(kind, chunk)
+                data.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let written = write(writer, raw.baseAddress! + offset, raw.count - offset)
+                        if written < 0 { if errno == EINTR { continue }; break }
+                        offset += written
+                    }
                 }
-                group.leave()
+                close(writer)
             }
         }
-        if let inputPipe, case .data(let data) = input {
-            DispatchQueue.global().async {
-                try? inputPipe.fileHandleForWriting.write(contentsOf: data)
-                try? inputPipe.fileHandleForWriting.close()
+        let exit = ExitWatcher(pid: pid)
+        defer { close(outReader); close(errReader) }
+        let collected = OutputCollector()
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var open: [(Int32, OutputStreamKind)] = [(outReader, .stdout), (errReader, .stderr)]
+        var drainUntil: Date?
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !open.isEmpty {
+            if drainUntil == nil, exit.status != nil { drainUntil = Date().addingTimeInterval(drainAfterExit) }
+            if let drainUntil, Date() >= drainUntil { break }
+            if let deadline, Date() >= deadline {
+                kill(pid, SIGTERM)
+                _ = exit.wait()
+                throw TimedOut()
             }
+            var fds = open.map { pollfd(fd: $0.0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), 50)
+            if ready < 0 && errno != EINTR { break }
+            guard ready > 0 else { continue }
+            var stillOpen: [(Int32, OutputStreamKind)] = []
+            for (index, stream) in open.enumerated() {
+                guard fds[index].revents != 0 else { stillOpen.append(stream); continue }
+                let count = read(stream.0, &buffer, buffer.count)
+                if count > 0 {
+                    let chunk = Data(buffer[0..<count])
+                    collected.append(chunk, to: stream.1)
+                    onOutput?(stream.1, chunk)
+                    stillOpen.append(stream)
+                } else if count < 0 && (errno == EINTR || errno == EAGAIN) {
+                    stillOpen.append(stream)
+                }
+                // 0 (EOF) or a read error: this stream is done.
+            }
+            open = stillOpen
         }
-        if let timeout, group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            group.wait()
-            process.waitUntilExit()
-            throw TimedOut()
-        }
-        group.wait()
-        process.waitUntilExit()
+        let status = exit.wait()
         let (out, err) = collected.result
-        return CommandResult(stdout: out, stderr: err, exitStatus: process.terminationStatus)
+        return CommandResult(stdout: out, stderr: err, exitStatus: status)
+    }
+
+    private static func makePipe() throws -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ModuleError("pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
+    /// glibc 2.34+ closes every fd from 3 in the child; not declared in Swift's Glibc module.
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: CloseFrom? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: CloseFrom.self)
+    }()
+
+    private static func spawn(_ program: String, _ arguments: [String], environment: [String: String],
+                              stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        _ = addCloseFrom?(&actions, 3)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        guard rc == 0 else { throw ModuleError("cannot run \(program): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+}
+
+/// Reaps one child on its own thread; `status` is nil while it runs.
+final class ExitWatcher: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    init(pid: pid_t) {
+        Thread.detachNewThread { [self] in
+            var raw: Int32 = 0
+            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+            // Exit code, or 128+signal as a shell reports it.
+            let status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            lock.lock(); exitStatus = status; lock.unlock()
+            done.signal()
+        }
+    }
+
+    var status: Int32? { lock.lock(); defer { lock.unlock() }; return exitStatus }
+
+    func wait() -> Int32 {
+        done.wait()
+        done.signal()
+        return status ?? -1
     }
 }
 

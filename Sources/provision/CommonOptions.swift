@@ -48,9 +48,7 @@ struct ConnectionOptions: ParsableArguments {
         return options
     }
 
-    func reporter() -> RunReporter {
-        json ? JSONReporter() : HumanReporter(verbose: verbose)
-    }
+    func reporter() -> RunReporter { makeReporter(json: json, verbose: verbose) }
 
     func connector(options: RunOptions, reporter: RunReporter) -> ConnectionPool.Connector {
         ConnectionPool.ssh(options: options, sshConfigFile: sshConfig, reporter: reporter)
@@ -58,3 +56,8 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 extension TransportPreference: ExpressibleByArgument {}
+
+/// How a run prints: one JSON object per line, or lines for people (push and pull alike).
+func makeReporter(json: Bool, verbose: Int) -> RunReporter {
+    json ? JSONReporter() : HumanReporter(verbose: verbose)
+}

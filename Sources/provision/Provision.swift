@@ -14,7 +14,8 @@ struct Provision: ParsableCommand {
             4 some host unreachable, 130/143 stopped by SIGINT/SIGTERM (after the running tasks).
             """,
         version: versionText(),
-        subcommands: [RunCommand.self, PingCommand.self, HostsCommand.self, ValidateCommand.self, SecretsCommand.self, DocCommand.self],
+        subcommands: [RunCommand.self, PingCommand.self, HostsCommand.self, ValidateCommand.self, SecretsCommand.self,
+                      DocCommand.self, BundleCommand.self, PullCommand.self, CloudInitCommand.self],
         defaultSubcommand: RunCommand.self)
 
     /// Usage errors exit 1 (not ArgumentParser's 64): scripts rely on 0/1/2/4.

@@ -61,59 +61,17 @@ struct RunCommand: ParsableCommand {
         options.skipTags = skipTags.map(Self.list) ?? []
         options.extraVariables = try ExtraVars.parse(extraVars)
         outputRedactor.register(variables: options.extraVariables)
-        for secret in SecretNames.shared.environmentSecrets() { outputRedactor.register(secret) }
         options.serial = try serial.map(BatchSize.init(parsing:))
         var patterns = targets
         if let limit { patterns = patterns.isEmpty ? [limit] : patterns.map { "\($0):&\(limit)" } }
 
-        let book = try PlaybookLoader.load(path: try playbook ?? DefaultPlaybook.locate())
+        let playbookPath = try playbook ?? DefaultPlaybook.locate()
         let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
                                           targets: patterns, options: options)
-        // Secrets rank just below -e: above the inventory and the playbook.
-        let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
-        provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)
-        try createGeneratedSecrets(book: book, provisioner: provisioner, patterns: patterns, path: secretsPath)
-        // Secrets by name (SecretNames): the user's `secret_names`, PROVISION_SECRET_NAMES, the secrets file's names.
-        SecretNames.shared.markUserNames(
-            layers: [options.extraVariables] + provisioner.inventory.hosts.map { provisioner.inventory.variables(for: $0.name) }
-                + book.plays.map(\.vars),
-            secretsFile: provisioner.options.secretVariables)
-        let redactor = outputRedactor
-        redactor.register(variables: options.extraVariables)
-        redactor.register(variables: provisioner.options.secretVariables)
-        for host in provisioner.inventory.hosts { redactor.register(variables: provisioner.inventory.variables(for: host.name)) }
-        // Mistakes in the playbook, inventory or -e: exit 1 with file:line, before any host is contacted.
-        let problems = try RunPreflight.problems(
-            playbook: book, inventory: provisioner.inventory, targets: patterns, extraVariables: options.extraVariables,
-            secretVariables: provisioner.options.secretVariables, tags: options.tags, skipTags: options.skipTags)
-        if !problems.isEmpty {
-            for problem in problems { FileHandle.standardError.write(Data("error: \(redactor.redact(problem.description))\n".utf8)) }
-            throw ProvisionExit(status: ExitCode.usage)
-        }
         let reporter = connection.reporter()
-        let recap = try provisioner.run(playbook: book, targets: patterns, reporter: reporter, redactor: redactor,
-                                        connector: connection.connector(options: options, reporter: reporter),
-                                        rollout: try rollout(serial: options.serial))
-        throw ProvisionExit(status: ExitCode.forRecap(recap))
-    }
-
-    /// Generated secrets the playbook reads and nothing defines are made on first use, into
-    /// the secrets file (in check mode: for this run only, the file is not written).
-    func createGeneratedSecrets(book: Playbook, provisioner: Provisioner, patterns: [String], path: String) throws {
-        let needed = try RunPreflight.generatedSecretsNeeded(
-            playbook: book, inventory: provisioner.inventory, targets: patterns,
-            extraVariables: provisioner.options.extraVariables, secretVariables: provisioner.options.secretVariables)
-        guard !needed.isEmpty else { return }
-        let names = needed.sorted().joined(separator: ", ")
-        if check {
-            provisioner.options.secretVariables.merge(SecretsFile.asSecrets(SecretsFile.generatedValues(for: needed))) { $1 }
-            FileHandle.standardError.write(Data("note: check mode: \(path) would get generated \(names); not written\n".utf8))
-            return
-        }
-        let existed = FileManager.default.fileExists(atPath: path)
-        try SecretsFile.initialize(path: path)
-        provisioner.options.secretVariables = try SecretsFile.load(path: path)
-        FileHandle.standardError.write(Data("note: \(existed ? "added" : "created \(path) (mode 0600) with") generated \(names)\(existed ? " to \(path)" : ""); keep it: every run and every host uses these values\n".utf8))
+        let flow = RunFlow(options: options, playbookPath: playbookPath, targets: patterns, reporter: reporter,
+                           rollout: try rollout(serial: options.serial))
+        try flow.run(provisioner: provisioner, connector: connection.connector(options: options, reporter: reporter))
     }
 
     /// A rolling update when a load balancer, a failure budget or a health check is asked for.

@@ -67,7 +67,7 @@ final class PullLabTests: XCTestCase {
 
     static func pull(on host: String, base: String, sum: String, extra: String = "") -> Lab.Output {
         Lab.ssh(host, "sudo -n sh -c 'cd /var/lib/provision && /usr/local/bin/provision pull --sha256 \(sum) \(base)/site.tar"
-                + " -e db_host=10.0.20.10 -e wordpress_archive=\(base)/wordpress.tar.gz --json \(extra)'")
+                + " -e db_host=10.0.20.10 -e db_name=pull_site -e db_user=pull_site -e wordpress_archive=\(base)/wordpress.tar.gz --json \(extra)'")
     }
 
     /// The boot script out of `provision cloud-init`'s user-data (the `content: |` block).
@@ -95,7 +95,8 @@ final class PullLabTests: XCTestCase {
         // The user-data a launch template would carry, and the script cloud-init would run from it.
         let userData = Lab.provision(["cloud-init", "--bundle-url", base + "/site.tar", "--bundle-sha256", sum,
                                       "--binary-url", base + "/provision", "--sha256", String(binarySum),
-                                      "-e", "db_host=10.0.20.10", "-e", "wordpress_archive=\(base)/wordpress.tar.gz"])
+                                      "-e", "db_host=10.0.20.10", "-e", "db_name=pull_site", "-e", "db_user=pull_site",
+                                      "-e", "wordpress_archive=\(base)/wordpress.tar.gz"])
         XCTAssertEqual(userData.status, 0, userData.all)
         let script = work + "/boot.sh"
         try Self.bootScript(userData.stdout).write(toFile: script, atomically: true, encoding: .utf8)
@@ -135,9 +136,9 @@ final class PullLabTests: XCTestCase {
         // The controller's client inside the first host's network namespace (the database answers web hosts only).
         let users = Lab.run("/usr/sbin/ip", ["netns", "exec", "plab-\(hosts[0])", "/usr/bin/mariadb", "-h", "10.0.20.10", "-u", "admin",
                                              "-N", "-B", "-e",
-                                             "SELECT COUNT(*) FROM mysql.user WHERE User='wordpress'; SHOW DATABASES LIKE 'wordpress'"],
+                                             "SELECT COUNT(*) FROM mysql.user WHERE User='pull_site'; SHOW DATABASES LIKE 'pull_site'"],
                             environment: ["MYSQL_PWD": Lab.dbAdminPassword])
-        XCTAssertEqual(users.stdout.split(separator: "\n").map(String.init), ["1", "wordpress"], users.all)
+        XCTAssertEqual(users.stdout.split(separator: "\n").map(String.init), ["1", "pull_site"], users.all)
 
         // Again by hand: nothing to change, and check mode predicts nothing.
         let second = Self.pull(on: hosts[0], base: base, sum: sum)

@@ -75,6 +75,8 @@ final class FirstContactLabTests: XCTestCase {
         let installerEvents = { (out: Lab.Output) in Lab.jsonLines(out.stdout).filter { $0["event"] as? String == "task" && $0["task"] as? String == siteInstaller } }
         XCTAssertEqual(Set(installerEvents(predicted).filter { $0["status"] as? String == "changed" }.compactMap { $0["host"] as? String }), Set(hosts),
                        "check mode predicts the site install where it cannot tell yet:\n\(predicted.stdout)")
+        XCTAssertTrue(installerEvents(predicted).allSatisfy { ($0["message"] as? String)?.hasPrefix("would install") == true },
+                      "and says so, rather than showing the missing PHP's error:\n\(predicted.stdout)")
         XCTAssertEqual(installerEvents(first).map { $0["message"] as? String ?? "" }.sorted(), ["already installed", "installed"],
                        "one host installs the site, the other finds it installed:\n\(first.stdout)")
         XCTAssertTrue(Lab.jsonLines(predicted.stdout).contains { $0["task"] as? String == refreshDependent

@@ -7,53 +7,10 @@ import XCTest
 /// php-* as AL2's extras name them), httpd + php-fpm, user apache. Typed as the README types it,
 /// then an EC2 stop/start and an instance launched from a provisioned host's disk.
 final class AL2SiteLabTests: XCTestCase {
-    var work = ""
-    var launched: [String] = []
+    var lab: FreshInstances!
 
-    override func setUpWithError() throws {
-        try Lab.require()
-        work = NSTemporaryDirectory() + "al2-site-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        for host in launched { Lab.lab(["destroy", host]) }
-        try? FileManager.default.removeItem(atPath: work)
-    }
-
-    func launchFresh(_ name: String) throws -> String {
-        Lab.lab(["destroy", name])
-        let out = Lab.lab(["launch", name, "--fresh", "--kind", "al2", "--trust"])
-        guard out.status == 0, let address = out.stdout.split(separator: " ").dropFirst().first else {
-            throw Prerequisite.missing("cannot launch an al2 host \(name) (scripts/lab build builds the kind): \(out.all)")
-        }
-        launched.append(name)
-        let login = Lab.lab(["check-login", name])
-        XCTAssertEqual(login.status, 0, "cannot log in to \(name): \(login.all)")
-        return String(address)
-    }
-
-    /// This test's own suffix for database names: the db host outlives a test, and a site
-    /// installed by an earlier run would make al2-c's real run differ from its check.
-    let run = UUID().uuidString.prefix(6).lowercased()
-
-    /// Each database name is its own site: al2-c's is new for its check and its real run alike.
-    func readmeCall(_ hosts: [String], extra: [String] = [], site: String = "al2_site") -> Lab.Output {
-        Lab.provision(["-F", Lab.sshConfig, "-e", "db_host=10.0.20.10", "-e", "wordpress_archive=\(Lab.wordpressArchive)",
-                       "-e", "db_name=\(site)_\(run)", "-e", "db_user=\(site)_\(run)", "--json"] + extra + hosts,
-                      environment: ["PROVISION_DB_ADMIN_PASSWORD": Lab.dbAdminPassword], directory: work)
-    }
-
-    func changed(_ out: Lab.Output) -> [String: Int] { Lab.recap(out.stdout).mapValues { $0["changed"] ?? -1 } }
-
-    /// The installed site served at `address` within 10 s (a host just booted starts its services).
-    func served(_ address: String) -> Bool {
-        for _ in 0..<50 {
-            if Lab.run("/usr/bin/curl", ["-sS", "-m", "5", "http://\(address)/wp-admin/install.php"]).stdout.contains("Already Installed") { return true }
-            usleep(200_000)
-        }
-        return false
-    }
+    override func setUpWithError() throws { lab = try FreshInstances(kind: "al2") }
+    override func tearDown() { lab?.destroyAll() }
 
     /// The end-of-support warnings of one run, per host.
     func endOfSupportWarnings(_ out: Lab.Output) -> [String: Int] {
@@ -66,8 +23,8 @@ final class AL2SiteLabTests: XCTestCase {
     }
 
     func testFreshAL2HostsServeWordPressFromTheExtrasTopicThenChangeNothingAndCheckModePredictsTheRun() throws {
-        let addresses = [try launchFresh("al2-a"), try launchFresh("al2-b")]
-        _ = try launchFresh("al2-c")
+        let addresses = [try lab.launchFresh("al2-a"), try lab.launchFresh("al2-b")]
+        _ = try lab.launchFresh("al2-c")
 
         // The host is what the facts must recognise, and what AL2 is like: core php is old.
         let host = Lab.ssh("al2-a", """
@@ -78,13 +35,13 @@ final class AL2SiteLabTests: XCTestCase {
         XCTAssertEqual(host.stdout, "amzn 2\nAmazon Linux release 2 (Karoo)\nsystemd\nno-apt\n7\n5.4.16-1.amzn2.lab amzn2-core\n", host.all)
 
         // Check mode on a fresh host first: its count must be the real run's, and it writes nothing.
-        let predicted = readmeCall(["al2-c"], extra: ["--check"], site: "al2_check")
+        let predicted = lab.readmeCall(["al2-c"], extra: ["--check"], site: "al2_check")
         XCTAssertEqual(predicted.status, 0, predicted.all)
         XCTAssertFalse(Lab.ssh("al2-c", "test -e /etc/yum.repos.d/amzn2-extras.repo && echo enabled").stdout.contains("enabled"))
 
-        let first = readmeCall(["al2-a", "al2-b"])
+        let first = lab.readmeCall(["al2-a", "al2-b"], site: "al2_site")
         XCTAssertEqual(first.status, 0, "first run failed:\n\(first.all)")
-        XCTAssertGreaterThan(changed(first)["al2-a"] ?? 0, 0, first.stdout)
+        XCTAssertGreaterThan(lab.changed(first)["al2-a"] ?? 0, 0, first.stdout)
         // Two plays (database, web), one warning per host and run.
         XCTAssertEqual(endOfSupportWarnings(first), ["al2-a": 1, "al2-b": 1], first.stdout)
         for address in addresses {
@@ -107,35 +64,27 @@ final class AL2SiteLabTests: XCTestCase {
         }
 
         // AL2 converges: nothing changed, no handler.
-        let second = readmeCall(["al2-a", "al2-b"])
+        let second = lab.readmeCall(["al2-a", "al2-b"], site: "al2_site")
         XCTAssertEqual(second.status, 0, second.all)
-        XCTAssertEqual(changed(second), ["al2-a": 0, "al2-b": 0], second.stdout)
+        XCTAssertEqual(lab.changed(second), ["al2-a": 0, "al2-b": 0], second.stdout)
         XCTAssertEqual(endOfSupportWarnings(second), ["al2-a": 1, "al2-b": 1], second.stdout)
 
         // EC2 stop/start: the disk survives, enabled services come back at boot, no run needed.
-        XCTAssertEqual(Lab.lab(["stop", "al2-b"]).status, 0)
-        let started = Lab.lab(["start", "al2-b"])
-        XCTAssertEqual(started.status, 0, started.all)
-        XCTAssertEqual(Lab.lab(["check-login", "al2-b"]).status, 0)
-        XCTAssertTrue(served(addresses[1]), "WordPress not served after al2-b booted again")
-        let afterBoot = readmeCall(["al2-b"])
-        XCTAssertEqual(changed(afterBoot), ["al2-b": 0], afterBoot.stdout)
+        XCTAssertTrue(lab.stopAndStart("al2-b", servedAt: addresses[1]), "WordPress not served after al2-b booted again")
+        let afterBoot = lab.readmeCall(["al2-b"], site: "al2_site")
+        XCTAssertEqual(lab.changed(afterBoot), ["al2-b": 0], afterBoot.stdout)
 
         // An instance launched from al2-a's disk (an AMI): new address and host key, same state.
-        let copy = Lab.lab(["launch", "al2-d", "--from", "al2-a", "--trust"])
-        XCTAssertEqual(copy.status, 0, copy.all)
-        launched.append("al2-d")
-        let copyAddress = String(copy.stdout.split(separator: " ").dropFirst().first ?? "")
+        let copyAddress = lab.launch("al2-d", from: "al2-a")
         XCTAssertNotEqual(copyAddress, addresses[0])
-        XCTAssertEqual(Lab.lab(["check-login", "al2-d"]).status, 0)
-        XCTAssertTrue(served(copyAddress), "WordPress not served by the instance launched from al2-a's disk")
-        let onCopy = readmeCall(["al2-d"])
+        XCTAssertTrue(lab.served(copyAddress), "WordPress not served by the instance launched from al2-a's disk")
+        let onCopy = lab.readmeCall(["al2-d"], site: "al2_site")
         XCTAssertEqual(onCopy.status, 0, onCopy.all)
-        XCTAssertEqual(changed(onCopy), ["al2-d": 0], onCopy.stdout)
+        XCTAssertEqual(lab.changed(onCopy), ["al2-d": 0], onCopy.stdout)
 
-        let real = readmeCall(["al2-c"], site: "al2_check")
+        let real = lab.readmeCall(["al2-c"], site: "al2_check")
         XCTAssertEqual(real.status, 0, real.all)
-        XCTAssertEqual(changed(predicted)["al2-c"], changed(real)["al2-c"],
+        XCTAssertEqual(lab.changed(predicted)["al2-c"], lab.changed(real)["al2-c"],
                        "check mode on a fresh host must predict the real run:\n\(predicted.stdout)\n---\n\(real.stdout)")
     }
 }

@@ -31,18 +31,22 @@ public struct ServiceModule: Module {
 
     public func probe(_ context: TaskContext) throws -> String? {
         let n = Shell.quote(name)
+        // Debian's packages enable their services on install and start them unless
+        // policy-rc.d forbids it: what check mode predicts for a service not installed yet.
+        let installPolicy = context.facts.packageManager == .apt
+            ? "\nif [ -x /usr/sbin/policy-rc.d ]; then echo install_starts=no; else echo install_starts=yes; fi" : ""
         if context.facts.initSystem == .systemd {
             return """
                 if systemctl cat -- \(n) >/dev/null 2>&1; then echo exists=yes; else echo exists=no; fi
                 echo active=$(systemctl is-active -- \(n) 2>/dev/null)
                 echo enabled=$(systemctl is-enabled -- \(n) 2>/dev/null)
-                """
+                """ + installPolicy
         }
         return """
             if [ -x /etc/init.d/\(n) ]; then echo exists=yes; else echo exists=no; fi
             if service \(n) status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
             if ls /etc/rc[2345].d/S[0-9][0-9]\(n) >/dev/null 2>&1; then echo enabled=enabled; else echo enabled=disabled; fi
-            """
+            """ + installPolicy
     }
 
     public struct Plan: Sendable {
@@ -57,10 +61,17 @@ public struct ServiceModule: Module {
             if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
         }
         let exists = fields["exists"] == "yes"
-        let active = fields["active"] == "active" || fields["active"] == "reloading"
-        let isEnabled = ["enabled", "enabled-runtime", "static", "alias", "indirect"].contains(fields["enabled"] ?? "")
+        var active = fields["active"] == "active" || fields["active"] == "reloading"
+        var isEnabled = ["enabled", "enabled-runtime", "static", "alias", "indirect"].contains(fields["enabled"] ?? "")
         if !exists && !context.checkMode {
             throw ModuleError("service \(name) not found on \(context.hostName) (is its package installed?)")
+        }
+        // Check mode, service not installed yet: on apt hosts the install enables it (and
+        // starts it unless policy-rc.d says no); elsewhere (AL's "disable *" preset) neither.
+        let byPackage = !exists && context.facts.packageManager == .apt
+        if byPackage {
+            isEnabled = true
+            active = fields["install_starts"] == "yes"
         }
         var plan = Plan()
         var summary: [String] = []
@@ -72,11 +83,14 @@ public struct ServiceModule: Module {
         default: break
         }
         if let action = plan.action { summary.append("\(action) \(name)") }
-        if let enabled, enabled != isEnabled || !exists {
+        if let enabled, enabled != isEnabled || (!exists && !byPackage) {
             plan.enable = enabled
             summary.append("\(enabled ? "enable" : "disable") \(name)")
         }
-        guard !summary.isEmpty else { return .ok("\(name) is \(active ? "running" : "stopped")\(isEnabled ? ", enabled" : "")") }
+        let described = "\(active ? "running" : "stopped")\(isEnabled ? ", enabled" : "")"
+        guard !summary.isEmpty else {
+            return .ok(byPackage ? "\(name) will be \(described) by its package's install" : "\(name) is \(described)")
+        }
         return .change(summary: summary.joined(separator: ", ") + (exists ? "" : " (once installed)"), plan: plan)
     }
 

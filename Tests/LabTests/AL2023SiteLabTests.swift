@@ -19,9 +19,11 @@ final class AL2023SiteLabTests: XCTestCase {
         let host = Lab.ssh("al-a", ". /etc/os-release; echo $ID $VERSION_ID; cat /proc/1/comm; command -v apt-get || echo no-apt")
         XCTAssertEqual(host.stdout, "amzn 2023\nsystemd\nno-apt\n", host.all)
 
-        // Check mode on a fresh host first: its count must be the real run's.
+        // Check mode on a fresh host first: its count must be the real run's, and it writes nothing.
+        let fresh = lab.stateListing("al-c")
         let predicted = lab.readmeCall(["al-c"], extra: ["--check"], site: "al2023_check")
         XCTAssertEqual(predicted.status, 0, predicted.all)
+        XCTAssertEqual(lab.stateListing("al-c"), fresh, "check mode wrote on a fresh host")
 
         let first = lab.readmeCall(["al-a", "al-b"], site: "al2023_site")
         XCTAssertEqual(first.status, 0, "first run failed:\n\(first.all)")
@@ -45,6 +47,11 @@ final class AL2023SiteLabTests: XCTestCase {
         let second = lab.readmeCall(["al-a", "al-b"], site: "al2023_site")
         XCTAssertEqual(second.status, 0, second.all)
         XCTAssertEqual(lab.changed(second), ["al-a": 0, "al-b": 0], second.stdout)
+        // Check mode where dnf has metadata: answered from it, nothing refreshed or logged.
+        let provisioned = lab.stateListing("al-a")
+        let check = lab.readmeCall(["al-a"], extra: ["--check"], site: "al2023_site")
+        XCTAssertEqual(lab.changed(check), ["al-a": 0], check.stdout)
+        XCTAssertEqual(lab.stateListing("al-a"), provisioned, "check mode wrote on a provisioned host")
 
         // EC2 stop/start: the disk survives, enabled services come back at boot, no run needed.
         XCTAssertTrue(lab.stopAndStart("al-a", servedAt: addresses[0]), "WordPress not served after the host booted again")

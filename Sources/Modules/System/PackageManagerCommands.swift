@@ -46,9 +46,24 @@ struct PackageManagerCommands: Sendable {
             return (mayWrite ? Self.cachedAptUpgradable : Self.aptUpgradableReadOnly) + filter + "; true"
         default:
             // check-update exits 100 when updates exist; its list is `name.arch version repo`.
-            return "\(manager == .dnf ? "dnf" : "yum") -q check-update -- \(Shell.join(names)) 2>/dev/null"
-                + " | awk 'NF == 3 && $1 !~ /^(Obsoleting|Security)/ { sub(/\\.[^.]*$/, \"\", $1); print $1 }'; true"
+            let list = " | awk 'NF == 3 && $1 !~ /^(Obsoleting|Security)/ { sub(/\\.[^.]*$/, \"\", $1); print $1 }'; true"
+            let query = { (options: String) in
+                "\(manager == .dnf ? "dnf" : "yum") -q \(options)check-update -- \(Shell.join(names)) 2>/dev/null" + list
+            }
+            return mayWrite ? query("") : Self.rpmReadOnly(query: query("--setopt=cachedir=\"$t/cache\" --setopt=logdir=\"$t\" "))
         }
+    }
+
+    /// Check mode on dnf/yum hosts: the query runs as a real run's would (metadata past
+    /// metadata_expire is refreshed: that is how the run will see a new version), but on a
+    /// copy of the cache in `$t`, logging there too, and `$t` is removed: the host's
+    /// /var/cache/dnf and /var/log stay as they were.
+    static func rpmReadOnly(query: String) -> String {
+        """
+        { t=$(mktemp -d) && if [ -d /var/cache/dnf ]; then cp -a /var/cache/dnf "$t/cache"; else mkdir "$t/cache"; fi
+        \(query)
+        rm -rf "$t"; }
+        """
     }
 
     /// `apt-get -s upgrade` without touching apt's own cache files: as root apt would rewrite

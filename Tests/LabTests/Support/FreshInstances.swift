@@ -65,6 +65,13 @@ final class FreshInstances {
         return false
     }
 
+    /// Every file and directory (path, size, mtime) where a package manager or provision
+    /// keeps state, journal aside: equal before and after a run that must write nothing.
+    func stateListing(_ name: String) -> String {
+        Lab.ssh(name, "sudo find /var/cache/dnf /var/cache/yum /var/lib/apt /var/cache/apt /var/log /var/lib/provision /etc "
+                + "-path /var/log/journal -prune -o -printf '%p %s %T@\\n' 2>/dev/null | sort").stdout
+    }
+
     /// EC2 stop/start of `name`: its disk survives; true when it serves the site again.
     func stopAndStart(_ name: String, servedAt address: String) -> Bool {
         XCTAssertEqual(Lab.lab(["stop", name]).status, 0)

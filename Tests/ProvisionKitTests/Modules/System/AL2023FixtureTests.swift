@@ -81,6 +81,20 @@ final class AL2023FixtureTests: XCTestCase {
         }
     }
 
+    /// A refresh rewrites /var/cache/dnf and every dnf command logs to /var/log: check mode
+    /// asks dnf on a copy of the cache, logging beside it, in a directory it removes.
+    func testCheckModeAsksDnfFromItsCacheAndLogsNowhere() throws {
+        let module = try PackageModule(ModuleArguments(module: "package", values: [
+            "name": .string("*"), "state": .string("latest"), "update_cache": .bool(true), "cache_valid_time": .int(3600)]))
+        let check = try XCTUnwrap(try module.probe(context(ReplayConnection(), check: true)))
+        XCTAssertTrue(check.contains("cp -a /var/cache/dnf \"$t/cache\""), check)
+        XCTAssertTrue(check.contains("dnf -q --setopt=cachedir=\"$t/cache\" --setopt=logdir=\"$t\" check-update"), check)
+        XCTAssertTrue(check.contains("rm -rf \"$t\""), check)
+        let real = try XCTUnwrap(try module.probe(context(ReplayConnection())))
+        XCTAssertTrue(real.contains("dnf -q check-update"), real)
+        XCTAssertFalse(real.contains("cachedir"), "a real run's query refreshes expired metadata in the host's cache: \(real)")
+    }
+
     func testDnfNothingToDoIsNoChange() throws {
         let module = try PackageModule(ModuleArguments(module: "dnf", values: ["name": .list([.string("php-fpm"), .string("httpd")])]))
         let replay = ReplayConnection(answers: [("install", Self.dnfNothingToDo)])

@@ -98,9 +98,14 @@ final class PackageModuleDnfTests: XCTestCase {
 
         try buildRPM(version: "2.0")
         shell("dnf -q clean metadata")
+        // Check mode sees the new version (dnf refreshes the expired metadata) but leaves
+        // dnf's cache and logs as they were.
+        let dnfState = "find /var/cache/dnf /var/log -maxdepth 3 \\( -path '/var/cache/dnf*' -o -name 'dnf*' -o -name hawkey.log \\) -printf '%p %s %T@\\n' 2>/dev/null | sort"
+        let before = shell(dnfState).stdoutText
         (reporter, _) = try local.run(task("latest"), options: LocalPlaybook.check())
         XCTAssertEqual(reporter.status(of: "demo package"), .changed)
         XCTAssertEqual(installedVersion(), "1.0")
+        XCTAssertEqual(shell(dnfState).stdoutText, before, "check mode wrote dnf's cache or logs")
         (reporter, _) = try local.run(task("latest"))
         XCTAssertEqual(reporter.status(of: "demo package"), .changed, reporter.tasks.first?.message ?? "")
         XCTAssertEqual(installedVersion(), "2.0")

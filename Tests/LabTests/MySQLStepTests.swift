@@ -40,6 +40,24 @@ final class MySQLStepTests: XCTestCase {
         }
     }
 
+    /// The lab's admin is RDS's master user: what it may do is what the step may rely on.
+    func testAdminHoldsTheRDSMasterUsersPrivilegesAndNoMore() throws {
+        let session = try labLogin().open(MySQLLab.context())
+        defer { session.close() }
+        let admin = try session.connect(user: "admin", password: try MySQLLab.adminPassword())
+        let grants = try admin.query("SHOW GRANTS FOR CURRENT_USER").rows.compactMap { $0.first ?? nil }.joined(separator: "\n")
+        XCTAssertTrue(grants.contains("ON *.* TO `admin`@`%`"), grants)
+        XCTAssertTrue(grants.contains("WITH GRANT OPTION"), grants)
+        for privilege in ["CREATE USER", "RELOAD", "PROCESS", "REPLICATION SLAVE", "TRIGGER", "EVENT"] {
+            XCTAssertTrue(grants.contains(privilege), "RDS's master user has \(privilege): \(grants)")
+        }
+        for privilege in ["SUPER", "FILE", "SHUTDOWN", "CREATE TABLESPACE", "ALL PRIVILEGES ON *.*"] {
+            XCTAssertFalse(grants.contains(privilege), "RDS's master user has no \(privilege): \(grants)")
+        }
+        XCTAssertThrowsError(try admin.execute("SET GLOBAL max_connections = 200"), "SET GLOBAL needs SUPER, which RDS withholds")
+        admin.close()
+    }
+
     func testRouteTunnelsThroughFirstWebHost() throws {
         XCTAssertEqual(try labLogin().route(MySQLLab.context()), .tunnel(via: "web-1"))
     }

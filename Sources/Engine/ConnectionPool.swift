@@ -15,6 +15,8 @@ public final class ConnectionPool: @unchecked Sendable {
     private var inFlight: [String: NSCondition] = [:]
     private let resolver: HostResolver
     private let connector: Connector
+    /// Each host's time by phase for this run (connections are timed here).
+    public let clock = PhaseClock()
 
     public init(resolver: HostResolver, connector: @escaping Connector) {
         self.resolver = resolver
@@ -43,7 +45,7 @@ public final class ConnectionPool: @unchecked Sendable {
         inFlight[host] = condition
         lock.unlock()
 
-        let result = Result { try connector(resolver.resolve(host)) }
+        let result = Result { try clock.time(.connect, of: host) { try connector(resolver.resolve(host)) } }
         lock.lock()
         switch result {
         case .success(let c): connections[host] = c

@@ -55,7 +55,7 @@ final class HostPlayRunner: @unchecked Sendable {
             connection = try pool.connection(for: host)
             // Facts are gathered once per host and run; so is what they warn about.
             facts = try pool.facts(for: host) {
-                let gathered = try FactsGatherer.gather(on: connection)
+                let gathered = try pool.clock.time(.facts, of: host) { try FactsGatherer.gather(on: connection) }
                 if gathered.distribution == .amazonLinux2 {
                     reporter.report(.warning(host: host, message: redactor.redact(
                         "Amazon Linux 2 reached end of support in June 2026; plan the move to Amazon Linux 2023")))
@@ -133,7 +133,9 @@ final class HostPlayRunner: @unchecked Sendable {
         }
         guard !batch.isEmpty else { return }
         do {
-            let result = try connection.run(batch.script, stdin: Data(), become: needsBecome, timeout: nil, onOutput: nil)
+            let result = try pool.clock.time(.probe, of: host) {
+                try connection.run(batch.script, stdin: Data(), become: needsBecome, timeout: nil, onOutput: nil)
+            }
             if let parsed = try? batch.parse(result.stdoutText) {
                 for (key, value) in parsed { probes[key] = value }
             }
@@ -271,10 +273,12 @@ final class HostPlayRunner: @unchecked Sendable {
             do {
                 var probe = probes[index * 10_000 + k]
                 if probe == nil, let snippet = try item.module.probe(item.context) {
-                    let r = try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
+                    let r = try pool.clock.time(.probe, of: host) {
+                        try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
+                    }
                     probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
                 }
-                (outcome, skipped) = try item.module.run(probe: probe, context: item.context)
+                (outcome, skipped) = try pool.clock.time(.apply, of: host) { try item.module.run(probe: probe, context: item.context) }
                 reg = outcome.registered
                 registered.merge(outcome.hostVariables) { $1 }
                 reg["changed"] = .bool(outcome.changed)

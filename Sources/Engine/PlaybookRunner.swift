@@ -33,7 +33,7 @@ public final class PlaybookRunner: @unchecked Sendable {
         let started = Date()
         let recap = try runPlays(targets: targets)
         reportInterruption()
-        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
+        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started), phases: pool.clock.all))
         return recap
     }
 

@@ -87,7 +87,7 @@ public final class Provisioner: @unchecked Sendable {
             }
         } }, limit: options.forks ?? max(1, hosts.count))
         let recap = recaps.ordered
-        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
+        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started), phases: pool.clock.all))
         return recap
     }
 
@@ -111,7 +111,7 @@ public final class Provisioner: @unchecked Sendable {
         let recap = try rollout.run(hosts: hosts, reporter: reporter, target: rolloutTarget,
                                     runBatch: { try runner.runPlays(targets: $0) })
         runner.reportInterruption()
-        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started)))
+        reporter.report(.finished(recap: recap, duration: Date().timeIntervalSince(started), phases: pool.clock.all))
         return recap
     }
 

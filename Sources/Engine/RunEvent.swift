@@ -42,7 +42,8 @@ public enum RunEvent: Sendable {
     case warning(host: String?, message: String)
     /// A rolling update's progress: batches out of and back into the load balancer, a stop.
     case rollout(message: String)
-    case finished(recap: [(String, HostRecap)], duration: TimeInterval)
+    /// `phases`: each host's time by phase (hosts never reached have none).
+    case finished(recap: [(String, HostRecap)], duration: TimeInterval, phases: [String: HostPhases])
 }
 
 /// Receives events; called from host threads, so implementations must be thread-safe.

@@ -57,12 +57,16 @@ final class HumanReporter: RunReporter, @unchecked Sendable {
             out.write(paint("warning", "35") + ": " + (host.map { "\($0): " } ?? "") + message)
         case .rollout(let message):
             out.write(paint("ROLLOUT", "1") + " " + message)
-        case .finished(let recap, let duration):
+        case .finished(let recap, let duration, let phases):
             out.write(paint("RECAP", "1") + String(format: " (%.2fs)", duration))
             let width = recap.map(\.0.count).max() ?? 0
             for (host, r) in recap {
                 let name = host.padding(toLength: width, withPad: " ", startingAt: 0)
-                out.write("\(name) : ok=\(r.ok) changed=\(r.changed) failed=\(r.failed) unreachable=\(r.unreachable) skipped=\(r.skipped) rescued=\(r.rescued)")
+                var line = "\(name) : ok=\(r.ok) changed=\(r.changed) failed=\(r.failed) unreachable=\(r.unreachable) skipped=\(r.skipped) rescued=\(r.rescued)"
+                if verbose > 0, let p = phases[host] {
+                    line += "  (" + HostPhases.Phase.allCases.map { String(format: "%@ %.2fs", $0.rawValue, p[$0]) }.joined(separator: ", ") + ")"
+                }
+                out.write(line)
             }
         }
     }
@@ -115,12 +119,16 @@ final class JSONReporter: RunReporter, @unchecked Sendable {
             emit(["event": "warning", "host": host as Any? ?? NSNull(), "message": message])
         case .rollout(let message):
             emit(["event": "rollout", "message": message])
-        case .finished(let recap, let duration):
+        case .finished(let recap, let duration, let phases):
             var hosts: [String: Any] = [:]
+            var timings: [String: Any] = [:]
             for (host, r) in recap {
                 hosts[host] = ["ok": r.ok, "changed": r.changed, "failed": r.failed, "unreachable": r.unreachable, "skipped": r.skipped, "rescued": r.rescued]
+                if let p = phases[host] {
+                    timings[host] = Dictionary(uniqueKeysWithValues: HostPhases.Phase.allCases.map { ($0.rawValue, (p[$0] * 1000).rounded() / 1000) })
+                }
             }
-            emit(["event": "recap", "hosts": hosts, "duration": (duration * 1000).rounded() / 1000,
+            emit(["event": "recap", "hosts": hosts, "phases": timings, "duration": (duration * 1000).rounded() / 1000,
                   "exit_code": Int(ExitCode.forRecap(recap))])
         }
     }

@@ -47,6 +47,12 @@ final class AL2023SiteLabTests: XCTestCase {
         let second = lab.readmeCall(["al-a", "al-b"], site: "al2023_site")
         XCTAssertEqual(second.status, 0, second.all)
         XCTAssertEqual(lab.changed(second), ["al-a": 0, "al-b": 0], second.stdout)
+        // Where the no-op's time went, per host: a handshake, facts and probes; nothing applied.
+        let phases = Lab.jsonLines(second.stdout).last { $0["event"] as? String == "recap" }?["phases"] as? [String: [String: Double]] ?? [:]
+        XCTAssertEqual(Set(phases.keys), ["al-a", "al-b"], second.stdout)
+        for (host, p) in phases {
+            for phase in ["connect", "facts", "probe"] { XCTAssertGreaterThan(p[phase] ?? 0, 0, "\(host) \(phase): \(p)") }
+        }
         // Check mode where dnf has metadata: answered from it, nothing refreshed or logged.
         let provisioned = lab.stateListing("al-a")
         let check = lab.readmeCall(["al-a"], extra: ["--check"], site: "al2023_site")

@@ -24,6 +24,13 @@ final class CollectingReporter: RunReporter, @unchecked Sendable {
         return events.compactMap { if case .task(let r) = $0 { return r } else { return nil } }
     }
     func status(of task: String) -> TaskStatus? { tasks.first { $0.task == task }?.status }
+    /// The phases the final recap reported.
+    var phases: [String: HostPhases]? {
+        lock.lock()
+        defer { lock.unlock() }
+        for case .finished(_, _, let phases) in events.reversed() { return phases }
+        return nil
+    }
 }
 
 /// Runs playbook text with the real engine on this machine through LocalConnection:

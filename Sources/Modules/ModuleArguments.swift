@@ -103,6 +103,12 @@ public struct ModuleArguments: Sendable {
         return try choice(name, parameter?.choices ?? [], default: parameter?.defaultValue?.text ?? "")
     }
 
+    /// A parameter with the choices its spec declares and a default the module computes
+    /// from other parameters (the `file` module's state follows `recurse` and `src`).
+    public func choice(_ name: String, default computed: String) throws -> String {
+        try choice(name, declaredParameter(name)?.choices ?? [], default: computed)
+    }
+
     public func choice(_ name: String, _ choices: [String], default defaultValue: String) throws -> String {
         guard let s = try string(name) else { return defaultValue }
         guard choices.contains(s) else {

@@ -22,8 +22,6 @@ public enum PlaybookLoader {
         "serial", "strategy", "max_fail_percentage", "environment",
         "vars_prompt", "connection", "remote_user", "order", "tags", "collections",
     ]
-    /// Parameters a free-form command line may carry as `key=value` words.
-    static let freeFormParameters: Set<String> = ["creates", "removes", "chdir", "executable", "stdin", "warn"]
 
     /// Loads the playbook at `path`, following `import_playbook` and expanding roles
     /// (`RolesPath`: `roles/` beside the playbook, `ANSIBLE_ROLES_PATH`, …).
@@ -318,9 +316,9 @@ public enum PlaybookLoader {
                     l.column += text.distance(from: text.startIndex, to: token.range.lowerBound)
                     return l
                 }
-                if let freeForm = spec(named: module)?.freeFormParameter {
-                    var known = PlaybookLoader.freeFormParameters.union(spec(named: module)?.parameters ?? [])
-                    known.subtract([freeForm, "free_form", "argv"])
+                if let entry = spec(named: module), let freeForm = entry.freeFormParameter {
+                    // The module's other parameters may follow its text as `key=value` words.
+                    let known = Set(entry.parameters).subtracting([freeForm, "free_form", "argv"])
                     var command = text
                     for token in tokens.reversed() {
                         guard let (key, value) = ArgumentSplitter.keyValue(token.text), known.contains(key) else { continue }

@@ -12,7 +12,7 @@ public struct FileModule: Module {
         name: "file", summary: "A path's kind (file, directory, link, absent, touch), owner, group and mode.",
         parameters: [
             ParameterSpec("path", required: true, aliases: ["dest", "name"]),
-            ParameterSpec("state", choices: ["file", "directory", "link", "absent", "touch"]),
+            ParameterSpec("state", choices: State.allCases.map(\.rawValue)),
             ParameterSpec("recurse", .bool, default: false),
             ParameterSpec("src"),
             ParameterSpec("force", .bool, default: false),
@@ -20,7 +20,7 @@ public struct FileModule: Module {
         ] + WantedAttributes.parameters,
         make: { try FileModule($0) })
 
-    enum State: String, Sendable { case file, directory, link, absent, touch }
+    enum State: String, CaseIterable, Sendable { case file, directory, link, absent, touch }
 
     let path: String
     let state: State
@@ -38,7 +38,7 @@ public struct FileModule: Module {
         recurse = try args.bool("recurse")
         src = try args.string("src")
         let defaultState = recurse ? "directory" : (src != nil ? "link" : "file")
-        state = State(rawValue: try args.choice("state", ["file", "directory", "link", "absent", "touch"], default: defaultState))!
+        state = State(rawValue: try args.choice("state", default: defaultState))!
         attributes = try WantedAttributes.parse(args)
         force = try args.bool("force")
         follow = try args.bool("follow")

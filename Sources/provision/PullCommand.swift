@@ -62,7 +62,7 @@ struct PullCommand: ParsableCommand {
         let reporter = makeReporter(json: json, verbose: verbose)
         let host = hostName
         let flow = RunFlow(options: options, playbookPath: playbookPath, targets: [host], reporter: reporter)
-        try flow.run(provisioner: Provisioner(localHost: host, options: options),
+        try flow.runAndExit(provisioner: Provisioner(localHost: host, options: options),
                      connector: { _ in LocalConnection(hostName: host) })
     }
 }

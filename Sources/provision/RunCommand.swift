@@ -71,7 +71,7 @@ struct RunCommand: ParsableCommand {
         let reporter = connection.reporter()
         let flow = RunFlow(options: options, playbookPath: playbookPath, targets: patterns, reporter: reporter,
                            rollout: try rollout(serial: options.serial))
-        try flow.run(provisioner: provisioner, connector: connection.connector(options: options, reporter: reporter))
+        try flow.runAndExit(provisioner: provisioner, connector: connection.connector(options: options, reporter: reporter))
     }
 
     /// A rolling update when a load balancer, a failure budget or a health check is asked for.

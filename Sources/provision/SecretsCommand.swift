@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Inventory
 import ProvisionCore
@@ -23,16 +24,5 @@ struct SecretsCommand: ParsableCommand {
                 print("\(file): generated \(added.joined(separator: ", ")) (mode 0600; keep this file, never commit it)")
             }
         }
-    }
-}
-
-/// Where the secrets file is: `-e secrets_file=…`, the inventory's `secrets_file`, else ./secrets.yml.
-enum SecretsLocation {
-    static let defaultPath = "secrets.yml"
-
-    static func path(extraVariables: [String: Value], inventory: Inventory) -> String {
-        if let path = extraVariables["secrets_file"]?.stringValue { return path }
-        if let path = inventory.groups["all"]?.variables["secrets_file"]?.stringValue { return path }
-        return defaultPath
     }
 }

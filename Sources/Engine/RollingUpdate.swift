@@ -1,4 +1,5 @@
 import Foundation
+import ProvisionCore
 
 /// `--serial N --lb-target-group ARN`: the whole playbook runs on one batch of hosts at a
 /// time while the rest keep serving. Each batch is taken out of the target group,
@@ -18,6 +19,27 @@ public struct RollingUpdate: Sendable {
         self.maxFailPercentage = maxFailPercentage
         self.targetGroup = targetGroup
         self.healthCheck = healthCheck
+    }
+
+    /// The rolling update the command line asks for: one when a load balancer, a failure
+    /// budget or a health check is given (nil otherwise), each value checked.
+    public static func requested(serial: BatchSize?, targetGroupARN: String?, maxFailPercentage: Int?,
+                                 healthCheckPath: String?, healthCheckPort: Int, healthCheckTimeout: Int) throws -> RollingUpdate? {
+        guard targetGroupARN != nil || maxFailPercentage != nil || healthCheckPath != nil else { return nil }
+        if let maxFailPercentage, !(0...100).contains(maxFailPercentage) {
+            throw InputError("--max-fail-percentage must be from 0 to 100, not \(maxFailPercentage)")
+        }
+        let targetGroup = try targetGroupARN.map { try ELBv2TargetGroup(arn: $0) }
+        let path = healthCheckPath ?? (targetGroupARN != nil ? "/" : nil)
+        var probe: (@Sendable (String) -> String?)?
+        if let path {
+            _ = try NumberRules.check(healthCheckPort, "port", NumberRules.port, source: "--health-check-port")
+            _ = try NumberRules.check(healthCheckTimeout, "timeout", NumberRules.seconds, source: "--health-check-timeout")
+            let check = HealthCheck(path: path, port: healthCheckPort, timeout: TimeInterval(healthCheckTimeout))
+            probe = { address in check.failure(address: address) }
+        }
+        return RollingUpdate(serial: serial ?? .count(1), maxFailPercentage: maxFailPercentage ?? 0,
+                             targetGroup: targetGroup, healthCheck: probe)
     }
 
     /// `target` maps a host to its target id and its address; `runBatch` runs the playbook.

@@ -36,6 +36,13 @@ public enum CommandLineTargets {
     }
 
     /// Where each host of the targets came from, for `provision hosts`.
+    /// The targets narrowed by `--limit PATTERN` (Ansible's `:&` intersection); the limit
+    /// alone when no target is given.
+    public static func limited(_ targets: [String], to limit: String?) -> [String] {
+        guard let limit else { return targets }
+        return targets.isEmpty ? [limit] : targets.map { "\($0):&\(limit)" }
+    }
+
     public static func origin(of host: String, in original: Inventory) -> String {
         original.host(named: host) != nil ? "inventory" : "command line"
     }

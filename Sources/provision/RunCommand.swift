@@ -62,35 +62,17 @@ struct RunCommand: ParsableCommand {
         options.extraVariables = try ExtraVars.parse(extraVars)
         outputRedactor.register(variables: options.extraVariables)
         options.serial = try serial.map(BatchSize.init(parsing:))
-        var patterns = targets
-        if let limit { patterns = patterns.isEmpty ? [limit] : patterns.map { "\($0):&\(limit)" } }
+        let patterns = CommandLineTargets.limited(targets, to: limit)
 
         let playbookPath = try playbook ?? DefaultPlaybook.locate()
         let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
                                           targets: patterns, options: options)
         let reporter = connection.reporter()
         let flow = RunFlow(options: options, playbookPath: playbookPath, targets: patterns, reporter: reporter,
-                           rollout: try rollout(serial: options.serial))
+                           rollout: try RollingUpdate.requested(
+                               serial: options.serial, targetGroupARN: lbTargetGroup, maxFailPercentage: maxFailPercentage,
+                               healthCheckPath: healthCheckPath, healthCheckPort: healthCheckPort, healthCheckTimeout: healthCheckTimeout))
         try flow.runAndExit(provisioner: provisioner, connector: connection.connector(options: options, reporter: reporter))
-    }
-
-    /// A rolling update when a load balancer, a failure budget or a health check is asked for.
-    func rollout(serial: BatchSize?) throws -> RollingUpdate? {
-        guard lbTargetGroup != nil || maxFailPercentage != nil || healthCheckPath != nil else { return nil }
-        if let maxFailPercentage, !(0...100).contains(maxFailPercentage) {
-            throw InputError("--max-fail-percentage must be from 0 to 100, not \(maxFailPercentage)")
-        }
-        let targetGroup = try lbTargetGroup.map { try ELBv2TargetGroup(arn: $0) }
-        let path = healthCheckPath ?? (lbTargetGroup != nil ? "/" : nil)
-        var probe: (@Sendable (String) -> String?)?
-        if let path {
-            _ = try NumberRules.check(healthCheckPort, "port", NumberRules.port, source: "--health-check-port")
-            _ = try NumberRules.check(healthCheckTimeout, "timeout", NumberRules.seconds, source: "--health-check-timeout")
-            let check = HealthCheck(path: path, port: healthCheckPort, timeout: TimeInterval(healthCheckTimeout))
-            probe = { address in check.failure(address: address) }
-        }
-        return RollingUpdate(serial: serial ?? .count(1), maxFailPercentage: maxFailPercentage ?? 0,
-                             targetGroup: targetGroup, healthCheck: probe)
     }
 
     static func list(_ text: String) -> [String] {

@@ -115,4 +115,22 @@ final class RolloutTargetTests: XCTestCase {
             XCTAssertEqual(target.address, row.address, row.host)
         }
     }
+
+    /// What the command line asks for: no rollout without a load balancer, failure budget or
+    /// health check; a target group implies the health check of `/`; bad numbers are input errors.
+    func testTheRequestedRolloutFromTheCommandLineOptions() throws {
+        func requested(arn: String? = nil, maxFail: Int? = nil, path: String? = nil, port: Int = 80, timeout: Int = 60) throws -> RollingUpdate? {
+            try RollingUpdate.requested(serial: nil, targetGroupARN: arn, maxFailPercentage: maxFail,
+                                        healthCheckPath: path, healthCheckPort: port, healthCheckTimeout: timeout)
+        }
+        XCTAssertNil(try requested())
+        let budget = try XCTUnwrap(try requested(maxFail: 30))
+        XCTAssertEqual(budget.maxFailPercentage, 30)
+        XCTAssertNil(budget.healthCheck)
+        XCTAssertEqual(budget.serial.batches(of: ["a", "b"]), [["a"], ["b"]], "one host at a time by default")
+        XCTAssertNotNil(try requested(path: "/health")?.healthCheck)
+        XCTAssertThrowsError(try requested(maxFail: 101))
+        XCTAssertThrowsError(try requested(path: "/", port: 70000))
+        XCTAssertThrowsError(try requested(arn: "not-an-arn"))
+    }
 }

@@ -85,4 +85,10 @@ final class SSHConfigFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cannot read ssh config /nonexistent/ssh_config"), "\(error)")
         }
     }
+
+    func testLimitNarrowsEveryTargetOrStandsAlone() {
+        XCTAssertEqual(CommandLineTargets.limited(["web", "db"], to: nil), ["web", "db"])
+        XCTAssertEqual(CommandLineTargets.limited(["web", "db"], to: "web-1*"), ["web:&web-1*", "db:&web-1*"])
+        XCTAssertEqual(CommandLineTargets.limited([], to: "web-2"), ["web-2"])
+    }
 }

@@ -27,7 +27,10 @@ extension Module {
     /// Decide then apply, keeping the plan's type inside the module.
     func run(probe: ProbeResult?, context: TaskContext) throws -> (TaskOutcome, skipped: Bool) {
         var (outcome, skipped) = try decideThenApply(probe: probe, context: context)
-        if !skipped { outcome.hostVariables.merge(hostVariables) { $1 } }
+        if !skipped {
+            outcome.hostVariables.merge(hostVariables) { $1 }
+            outcome.registered.merge(registered(from: probe)) { $1 }
+        }
         return (outcome, skipped)
     }
 

@@ -71,9 +71,12 @@ public protocol Module: Sendable {
     func apply(_ plan: Plan, _ context: TaskContext) throws -> TaskOutcome
     /// Host variables the task sets whether or not it changes anything (also in check mode).
     var hostVariables: [String: Value] { get }
+    /// What the task registers from its probe whether or not it changes anything (`stat`).
+    func registered(from probe: ProbeResult?) -> [String: Value]
 }
 
 extension Module {
     public func probe(_ context: TaskContext) throws -> String? { nil }
     public var hostVariables: [String: Value] { [:] }
+    public func registered(from probe: ProbeResult?) -> [String: Value] { [:] }
 }

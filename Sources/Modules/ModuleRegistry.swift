@@ -17,6 +17,7 @@ public enum ModuleRegistry {
         SetFactModule.spec,
         AssertModule.spec,
         FailModule.spec,
+        StatModule.spec,
         MySQLDatabaseModule.spec,
         MySQLUserModule.spec,
     ]

@@ -30,6 +30,8 @@ final class HostPlayRunner: @unchecked Sendable {
     private var facts: Facts!
     private var registered: [String: Value] = [:]
     private var notified: Set<String> = []
+    /// Asked by the task that just ran (`meta`), done before the next one.
+    private var requestedControl: PlayControl?
     private var prepared: [Int: PreparedTask] = [:]
     private var probes: [Int: ProbeResult] = [:]
     var recap = HostRecap()
@@ -96,14 +98,28 @@ final class HostPlayRunner: @unchecked Sendable {
             for (depth, block) in BlockRouting.blocksEnding(after: index, in: tasks) {
                 if failedBlocks.removeValue(forKey: block.id) == .unrescued { raiseFailure(in: task.blocks[..<depth]) }
             }
+            if let control = requestedControl {
+                requestedControl = nil
+                switch control {
+                case .flushHandlers where !isHandler:
+                    runHandlers()
+                    // The handlers' own prepared tasks and probes are keyed by their indexes.
+                    prepared = [:]
+                    probes = [:]
+                case .flushHandlers: break
+                }
+            }
             index += 1
         }
     }
 
+    /// The handlers notified so far, in the play's order; a handler flushed earlier runs
+    /// again only if notified again.
     func runHandlers() {
         let handlers = play.handlers.filter { h in
             h.handlerNames.contains(where: notified.contains)
         }
+        notified = []
         guard !handlers.isEmpty else { return }
         runTasks(handlers, isHandler: true)
     }
@@ -279,6 +295,7 @@ final class HostPlayRunner: @unchecked Sendable {
                     probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
                 }
                 (outcome, skipped) = try pool.clock.time(.apply, of: host) { try item.module.run(probe: probe, context: item.context) }
+                if !skipped, let control = item.module.playControl { requestedControl = control }
                 reg = outcome.registered
                 registered.merge(outcome.hostVariables) { $1 }
                 reg["changed"] = .bool(outcome.changed)

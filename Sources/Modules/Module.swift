@@ -73,10 +73,13 @@ public protocol Module: Sendable {
     var hostVariables: [String: Value] { get }
     /// What the task registers from its probe whether or not it changes anything (`stat`).
     func registered(from probe: ProbeResult?) -> [String: Value]
+    /// What the engine does once this task has run (`meta: flush_handlers`).
+    var playControl: PlayControl? { get }
 }
 
 extension Module {
     public func probe(_ context: TaskContext) throws -> String? { nil }
     public var hostVariables: [String: Value] { [:] }
     public func registered(from probe: ProbeResult?) -> [String: Value] { [:] }
+    public var playControl: PlayControl? { nil }
 }

@@ -18,6 +18,7 @@ public enum ModuleRegistry {
         AssertModule.spec,
         FailModule.spec,
         StatModule.spec,
+        MetaModule.spec,
         MySQLDatabaseModule.spec,
         MySQLUserModule.spec,
     ]

@@ -297,6 +297,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 (outcome, skipped) = try pool.clock.time(.apply, of: host) { try item.module.run(probe: probe, context: item.context) }
                 if !skipped, let control = item.module.playControl { requestedControl = control }
                 reg = outcome.registered
+                redactor.register(variables: outcome.hostVariables)
                 registered.merge(outcome.hostVariables) { $1 }
                 reg["changed"] = .bool(outcome.changed)
                 reg["failed"] = false

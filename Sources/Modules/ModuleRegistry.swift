@@ -19,6 +19,7 @@ public enum ModuleRegistry {
         FailModule.spec,
         StatModule.spec,
         MetaModule.spec,
+        IncludeVarsModule.spec,
         MySQLDatabaseModule.spec,
         MySQLUserModule.spec,
     ]

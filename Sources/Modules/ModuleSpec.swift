@@ -58,6 +58,8 @@ public struct ModuleSpec: Sendable {
     public var runsOncePerPlay: Bool
     /// Every key that is not a declared parameter is a host variable the task sets (`set_fact`).
     public var setsVariablesFromKeys: Bool
+    /// The host variables a task sets, read from what it names (`include_vars`' file).
+    public var variablesFromTask: (@Sendable (PlaybookTask) -> [String])?
     /// Makes the module: checks the arguments against the spec (`problems`), renames aliases
     /// and fills defaults, then calls the module's initializer. The one way a module is made.
     public var make: @Sendable (ModuleArguments) throws -> any Module
@@ -66,7 +68,8 @@ public struct ModuleSpec: Sendable {
         name: String, aliases: [String] = [], summary: String = "", parameters: [ParameterSpec],
         requiredOneOf: [[String]] = [], mutuallyExclusive: [[String]] = [], freeFormParameter: String? = nil,
         controllerFile: ControllerFileParameter? = nil,
-        runsOncePerPlay: Bool = false, setsVariablesFromKeys: Bool = false, make: @escaping @Sendable (ModuleArguments) throws -> any Module
+        runsOncePerPlay: Bool = false, setsVariablesFromKeys: Bool = false,
+        variablesFromTask: (@Sendable (PlaybookTask) -> [String])? = nil, make: @escaping @Sendable (ModuleArguments) throws -> any Module
     ) {
         self.name = name
         self.aliases = aliases
@@ -78,6 +81,7 @@ public struct ModuleSpec: Sendable {
         self.controllerFile = controllerFile
         self.runsOncePerPlay = runsOncePerPlay
         self.setsVariablesFromKeys = setsVariablesFromKeys
+        self.variablesFromTask = variablesFromTask
         self.make = make
         let rules = self
         self.make = { arguments in
@@ -93,6 +97,7 @@ public struct ModuleSpec: Sendable {
     /// The host variables `task` sets (its keys that are not parameters), for validate and
     /// the engine, which must know them before the task runs.
     public func variablesSet(by task: PlaybookTask) -> [String] {
+        if let variablesFromTask { return variablesFromTask(task) }
         guard setsVariablesFromKeys else { return [] }
         return task.arguments.keys.filter { parameter(named: $0) == nil }.sorted()
     }

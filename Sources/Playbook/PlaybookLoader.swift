@@ -14,7 +14,7 @@ public enum PlaybookLoader {
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
-        "include", "include_vars", "delegate_to", "run_once",
+        "include", "delegate_to", "run_once",
         "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
         "environment", "no_log", "local_action",
     ]

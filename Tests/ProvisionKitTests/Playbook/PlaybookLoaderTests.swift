@@ -122,7 +122,7 @@ final class PlaybookLoaderTests: XCTestCase {
             ("- hosts: all\n  tasks:\n    - ansible.builtin.fille: path=/x\n", "site.yml:3: unknown module or keyword 'ansible.builtin.fille' (did you mean 'file'?)"),
             ("- hosts: all\n  tasks:\n    - name: nothing\n", "site.yml:3: task has no module (add one module such as 'command', 'copy' or 'template')"),
             ("- hosts: all\n  tasks:\n    - copy: src=a dest=b\n      file: path=/x\n", "site.yml:4: a task has exactly one module; this one has 'copy' and 'file' (split it into two tasks)"),
-            ("- hosts: all\n  tasks:\n    - include_vars: x.yml\n", "site.yml:3: 'include_vars' is not supported yet"),
+            ("- hosts: all\n  tasks:\n    - include: x.yml\n", "site.yml:3: 'include' is not supported yet"),
             ("- hosts: all\n  tasks:\n    - copy: src=a dest\n", "site.yml:3: copy: expected key=value, got 'dest' (write the arguments as a mapping, or as key=value pairs)"),
             ("- hosts: all\n  tasks:\n    - copy: src='a dest=b\n", "site.yml:3: copy: cannot split arguments: unterminated ' quote"),
             ("- hosts: all\n  tasks:\n    - copy: [a]\n", "site.yml:3: arguments of 'copy' must be a mapping or key=value pairs, not a list"),

@@ -1,0 +1,84 @@
+import Foundation
+import Playbook
+import ProvisionCore
+
+/// `include_vars`: host variables from a YAML file on the controller, for the tasks after it
+/// (at set_fact's rank). A relative name is looked up as Ansible does: in the `vars/`
+/// directory beside a role's (or a play's) `tasks/`, in `vars/` beside the file of the
+/// task, then beside it. The name may be templated (`"{{ ansible_os_family }}.yml"`): it is
+/// rendered with the host's facts before the file is read; validate and the preflight count
+/// every file the template could name (`*` for each `{{ … }}`, in the first place with a
+/// match) as defining its variables.
+public struct IncludeVarsModule: Module {
+    public static let spec = ModuleSpec(
+        name: "include_vars", summary: "Host variables from a YAML file (a role's vars/, the play's vars/, or beside the task).",
+        parameters: [ParameterSpec("file", aliases: ["_raw_params"]), ParameterSpec("name")],
+        requiredOneOf: [["file"]], freeFormParameter: "file",
+        variablesFromTask: { task in IncludeVarsModule.variablesNamed(by: task) },
+        make: { try IncludeVarsModule($0) })
+
+    public let hostVariables: [String: Value]
+    let path: String
+
+    init(_ args: ModuleArguments) throws {
+        let file = try args.requiredString("file")
+        let taskFile = args.taskLocation?.file
+        guard let found = Self.candidates(for: file, taskFile: taskFile).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw args.error("file", "'\(file)' not found (looked in: \(Self.candidates(for: file, taskFile: taskFile).joined(separator: ", ")))")
+        }
+        path = found
+        let values = try Self.load(found)
+        hostVariables = try args.string("name").map { [$0: .dict(values)] } ?? values
+    }
+
+    public func decide(_ probe: ProbeResult?, _ context: TaskContext) throws -> Decision<Void> {
+        .ok("\(hostVariables.count) variable(s) from \(path)")
+    }
+
+    public func apply(_ plan: Void, _ context: TaskContext) throws -> TaskOutcome { TaskOutcome(changed: false) }
+
+    /// Where a relative `file` may be, first match wins.
+    static func candidates(for file: String, taskFile: String?) -> [String] {
+        if file.hasPrefix("/") { return [file] }
+        let directory = taskFile.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
+        var paths: [String] = []
+        if (directory as NSString).lastPathComponent == "tasks" {
+            paths.append(((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("vars/" + file))
+        }
+        paths.append((directory as NSString).appendingPathComponent("vars/" + file))
+        paths.append((directory as NSString).appendingPathComponent(file))
+        return paths
+    }
+
+    static func load(_ path: String) throws -> [String: Value] {
+        let loaded = try YAMLDocument.loadValue(path: path)
+        switch loaded.value {
+        case .null: return [:]
+        case .dict(let values): return values
+        default: throw InputError("include_vars: \(path) must be a mapping of variables", at: loaded.location)
+        }
+    }
+
+    /// The variables a task sets, before it runs: every file its (maybe templated) name can
+    /// match, read; `name:` when it gathers them under one.
+    static func variablesNamed(by task: PlaybookTask) -> [String] {
+        if let name = task.arguments["name"]?.stringValue, !TemplateEngine.isTemplate(name) { return [name] }
+        guard let file = (task.arguments["file"] ?? task.arguments["_raw_params"])?.stringValue else { return [] }
+        let pattern = file.replacingOccurrences(of: #"\{\{.*?\}\}"#, with: "*", options: .regularExpression)
+        var names = Set<String>()
+        // The first place with a match, as the run looks (a name renders to one file).
+        for candidate in candidates(for: pattern, taskFile: task.location.file) {
+            let matches = Self.glob(candidate)
+            for path in matches { names.formUnion(((try? load(path)) ?? [:]).keys) }
+            if !matches.isEmpty { break }
+        }
+        return names.sorted()
+    }
+
+    static func glob(_ pattern: String) -> [String] {
+        guard pattern.contains("*") else { return FileManager.default.fileExists(atPath: pattern) ? [pattern] : [] }
+        let directory = (pattern as NSString).deletingLastPathComponent, name = (pattern as NSString).lastPathComponent
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return entries.filter { fnmatch(name, $0, 0) == 0 }.sorted().map { directory + "/" + $0 }
+    }
+}

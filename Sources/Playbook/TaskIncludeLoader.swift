@@ -40,8 +40,9 @@ extension PlaybookLoader.Loader {
 
     /// `import_tasks: FILE` or `include_tasks: {file: FILE}` with `name`, `when`, `tags`,
     /// `vars`, `become`, `become_user`; nil for any other task. Both are expanded when the
-    /// playbook is loaded (as `import_tasks` is in Ansible), so a file name known only on a
-    /// host (`setup-{{ ansible_os_family }}.yml`) is refused.
+    /// playbook is loaded (as `import_tasks` is in Ansible); a name known only on a host
+    /// (`setup-{{ ansible_os_family }}.yml`) is expanded to every file it can name
+    /// (`templatedIncludedTasks`).
     func taskInclude(_ node: LocatedValue) throws -> TaskInclude? {
         guard let entries = node.entries,
               let entry = entries.first(where: { Self.taskIncludeKeywords.contains(ModuleVocabulary.canonicalName($0.key)) })
@@ -61,10 +62,6 @@ extension PlaybookLoader.Loader {
             fileNode = entry.value
         }
         let file = try string(fileNode, "\(keyword) file")
-        if TemplateEngine.isTemplate(file) {
-            throw InputError("\(keyword): a templated file name is not supported yet", at: fileNode.location,
-                             hint: "name the file literally, or choose with when: on one import per file")
-        }
         let keywords = try inclusionKeywords(entries, besides: entry.key, keyword: keyword)
         return TaskInclude(keyword: keyword, file: file, location: fileNode.location, when: keywords.when, tags: keywords.tags,
                            vars: keywords.vars, become: keywords.become, becomeUser: keywords.becomeUser)
@@ -93,6 +90,9 @@ extension PlaybookLoader.Loader {
     /// The tasks of the included file, looked for beside the including file, then beside the
     /// playbook; the include's `when` and `tags` go before each task's own, its `vars` over them.
     func includedTasks(_ include: TaskInclude, handlers: Bool, roles: RoleCollector, directory: String) throws -> [PlaybookTask] {
+        if TemplateEngine.isTemplate(include.file) {
+            return try templatedIncludedTasks(include, handlers: handlers, roles: roles, directory: directory)
+        }
         var seen = Set<String>()
         let candidates = [directory, roles.baseDirectory].map {
             URL(fileURLWithPath: $0).appendingPathComponent(include.file).standardizedFileURL.path
@@ -115,4 +115,68 @@ extension PlaybookLoader.Loader {
                                          become: include.become, becomeUser: include.becomeUser)
         return tasks.map { keywords.apply(to: $0, varsOverTask: true) }
     }
+
+    /// `include_tasks: setup-{{ ansible_os_family }}.yml`: the name is known only on the host,
+    /// so every file it can name (each `{{ … }}` read as `*`, in the first directory with a
+    /// match) is loaded, its tasks guarded by `when: <the name> == '<that file>'`; a host whose
+    /// name is none of them fails there, as Ansible's include of a missing file does. Validate
+    /// and the preflight see every candidate's tasks.
+    func templatedIncludedTasks(_ include: TaskInclude, handlers: Bool, roles: RoleCollector, directory: String) throws -> [PlaybookTask] {
+        let name = try Self.expression(forTemplate: include.file, at: include.location, keyword: include.keyword)
+        let pattern = include.file.replacingOccurrences(of: #"\{\{.*?\}\}"#, with: "*", options: .regularExpression)
+        let folder = (pattern as NSString).deletingLastPathComponent, leaf = (pattern as NSString).lastPathComponent
+        guard !folder.contains("*") else {
+            throw InputError("\(include.keyword): a template in the directory part of '\(include.file)' is not supported",
+                             at: include.location, hint: "template only the file name, e.g. tasks/setup-{{ ansible_os_family }}.yml")
+        }
+        var files: [String] = []
+        var seen = Set<String>()
+        for base in [directory, roles.baseDirectory] where seen.insert(base).inserted {
+            let dir = URL(fileURLWithPath: base).appendingPathComponent(folder).path
+            let matches = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+                .filter { fnmatch(leaf, $0, 0) == 0 && !Self.isDirectory(dir + "/" + $0) }.sorted()
+            if !matches.isEmpty { files = matches.map { folder.isEmpty ? $0 : folder + "/" + $0 }; break }
+        }
+        guard !files.isEmpty else {
+            throw InputError("\(include.keyword): no file matches '\(include.file)' (read as \(pattern))", at: include.location,
+                             hint: "looked in \(Array(seen).sorted().joined(separator: ", "))")
+        }
+        var result: [PlaybookTask] = []
+        for file in files {
+            var literal = include
+            literal.file = file
+            literal.when = include.when + ["\(name) == \(Self.jinjaString(file))"]
+            result += try includedTasks(literal, handlers: handlers, roles: roles, directory: directory)
+        }
+        let choices = "[" + files.map(Self.jinjaString).joined(separator: ", ") + "]"
+        result.append(PlaybookTask(
+            name: "\(include.keyword): \(include.file)", module: "fail",
+            arguments: ["msg": .string("\(include.keyword): this host's file is '{{ \(name) }}', which is none of \(files.joined(separator: ", "))")],
+            when: include.when + ["\(name) not in \(choices)"], tags: include.tags, location: include.location))
+        return result
+    }
+
+    /// The Jinja expression a template string stands for: `a-{{ x }}.yml` is `("a-" ~ (x) ~ ".yml")`.
+    static func expression(forTemplate template: String, at location: SourceLocation, keyword: String) throws -> String {
+        guard !template.contains("{%"), !template.contains("{#") else {
+            throw InputError("\(keyword): only {{ … }} is supported in a file name", at: location)
+        }
+        var parts: [String] = []
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw InputError("\(keyword): unclosed {{ in '\(template)'", at: location)
+            }
+            if open.lowerBound > rest.startIndex { parts.append(jinjaString(String(rest[..<open.lowerBound]))) }
+            parts.append("(" + rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces) + ")")
+            rest = rest[close.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(jinjaString(String(rest))) }
+        return "(" + parts.joined(separator: " ~ ") + ")"
+    }
+
+    static func jinjaString(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
 }
+

@@ -177,9 +177,24 @@ final class RoleTests: XCTestCase {
         XCTAssertEqual(web[1].when, ["with_web | default(true)", "web_extra"])
     }
 
+    /// A name known only on the host: every file it can name, each guarded by the name.
+    func testATemplatedIncludeLoadsEveryFileItCanNameEachGuardedByTheName() throws {
+        try write("tasks/setup-Debian.yml", "- name: apt side\n  debug: {msg: deb}\n")
+        try write("tasks/setup-RedHat.yml", "- name: dnf side\n  debug: {msg: rpm}\n  when: extra\n")
+        try write("inc.yml", "- hosts: all\n  tasks:\n    - include_tasks: tasks/setup-{{ ansible_os_family }}.yml\n      when: wanted\n")
+        let tasks = try load("inc.yml").plays[0].tasks
+        XCTAssertEqual(tasks.map { $0.name ?? $0.module }, ["apt side", "dnf side", "include_tasks: tasks/setup-{{ ansible_os_family }}.yml"])
+        XCTAssertEqual(tasks[0].when, ["wanted", "('tasks/setup-' ~ (ansible_os_family) ~ '.yml') == 'tasks/setup-Debian.yml'"])
+        XCTAssertEqual(tasks[1].when, ["wanted", "('tasks/setup-' ~ (ansible_os_family) ~ '.yml') == 'tasks/setup-RedHat.yml'", "extra"])
+        XCTAssertEqual(tasks[2].module, "fail")
+        XCTAssertEqual(tasks[2].when, ["wanted", "('tasks/setup-' ~ (ansible_os_family) ~ '.yml') not in ['tasks/setup-Debian.yml', 'tasks/setup-RedHat.yml']"])
+    }
+
     func testTaskIncludeMistakesAreClear() throws {
         try write("inc.yml", "- hosts: all\n  tasks:\n    - include_tasks: setup-{{ ansible_os_family }}.yml\n")
-        XCTAssertEqual(loadError("inc.yml"), "inc.yml:3: include_tasks: a templated file name is not supported yet (name the file literally, or choose with when: on one import per file)")
+        XCTAssertEqual(loadError("inc.yml"), "inc.yml:3: include_tasks: no file matches 'setup-{{ ansible_os_family }}.yml' (read as setup-*.yml) (looked in \(dir))")
+        try write("inc.yml", "- hosts: all\n  tasks:\n    - include_tasks: \"{{ d }}/setup.yml\"\n")
+        XCTAssertEqual(loadError("inc.yml"), "inc.yml:3: include_tasks: a template in the directory part of '{{ d }}/setup.yml' is not supported (template only the file name, e.g. tasks/setup-{{ ansible_os_family }}.yml)")
         try write("inc.yml", "- hosts: all\n  tasks:\n    - import_tasks: nothere.yml\n")
         XCTAssertTrue(loadError("inc.yml").hasPrefix("inc.yml:3: import_tasks: file not found: 'nothere.yml' (looked for nothere.yml"), loadError("inc.yml"))
         try write("inc.yml", "- hosts: all\n  tasks:\n    - import_tasks: a.yml\n")

@@ -201,7 +201,8 @@ final class HostPlayRunner: @unchecked Sendable {
             guard case .list(let list) = rendered else {
                 throw InputError("loop must be a list, got a \(rendered.kindName)", at: task.location)
             }
-            items = list
+            items = try task.firstFound?.items(list, roleDirectory: task.role?.directory, baseDirectory: play.baseDirectory, at: task.location) ?? list
+            if items.isEmpty && task.firstFound != nil { return .skipped("with_first_found: no file found (skip: true)") }
         }
         var result: [PreparedItem?] = []
         for item in items {

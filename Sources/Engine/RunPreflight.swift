@@ -203,7 +203,11 @@ public enum RunPreflight {
                 return InputError("loop must be a list, not \("aeiou".contains(kind.prefix(1)) ? "an" : "a") \(kind)", at: at,
                                   hint: "give a YAML list, or a variable that holds one")
             }
-            items = list
+            do {
+                items = try task.firstFound?.items(list, roleDirectory: task.role?.directory, baseDirectory: play.baseDirectory, at: at) ?? list
+            } catch let error as InputError {
+                return error
+            } catch { return nil }
         }
         for item in items {
             var itemScope = taskScope

@@ -73,6 +73,8 @@ public struct PlaybookTask: Sendable {
     public var tags: [String]
     public var loop: Value?
     public var loopVariable: String
+    /// `with_first_found`: `loop` holds the candidates, and the task runs with the first that exists.
+    public var firstFound: FirstFound? = nil
     public var register: String?
     public var become: Bool?
     public var ignoreErrors: Bool

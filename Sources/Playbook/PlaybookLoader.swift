@@ -8,7 +8,7 @@ public enum PlaybookLoader {
         "tasks", "handlers", "pre_tasks", "post_tasks", "roles",
     ]
     public static let taskKeywords: [String] = [
-        "name", "when", "notify", "tags", "loop", "with_items", "loop_control", "register",
+        "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
         "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
         "check_mode", "diff",
     ]
@@ -198,6 +198,26 @@ public enum PlaybookLoader {
 
         func spec(named name: String) -> ModuleVocabulary.Entry? { modules.entry(named: name) }
 
+        /// `with_first_found: [a.yml, b.yml]` or `{files: [...], paths: [...], skip: bool}`.
+        func firstFound(_ node: LocatedValue) throws -> (Value, FirstFound) {
+            if node.value.listValue != nil { return (node.value, FirstFound()) }
+            guard let entries = node.entries else {
+                throw InputError("with_first_found must be a list of files, or a mapping with files (and paths, skip)", at: node.location)
+            }
+            var files: Value = .list([])
+            var lookup = FirstFound()
+            for e in entries {
+                switch e.key {
+                case "files": files = e.value.value.listValue.map { .list($0) } ?? .list([e.value.value])
+                case "paths": lookup.paths = try stringList(e.value, "with_first_found paths")
+                case "skip": lookup.skip = try bool(e.value, "with_first_found skip")
+                default:
+                    throw InputError("with_first_found: unknown key '\(e.key)'", at: e.keyLocation, hint: "it takes files, paths, skip")
+                }
+            }
+            return (files, lookup)
+        }
+
         func task(_ node: LocatedValue, handlers: Bool) throws -> PlaybookTask {
             guard let entries = node.entries else {
                 throw InputError("a task must be a mapping with a module, e.g. '- name: …' then 'copy: …'",
@@ -243,11 +263,16 @@ public enum PlaybookLoader {
             if let n = node["notify"] { task.notify = try stringList(n, "notify") }
             if let l = node["listen"] { task.listen = try stringList(l, "listen") }
             if let t = node["tags"] { task.tags = try tagList(t) }
-            let loop = node.entry("loop"), withItems = node.entry("with_items")
+            let loop = node.entry("loop"), withItems = node.entry("with_items"), firstFound = node.entry("with_first_found")
             if loop != nil, let withItems {
                 throw InputError("a task may have 'loop' or 'with_items', not both", at: withItems.keyLocation)
             }
-            if let l = loop ?? withItems {
+            if let firstFound {
+                if let other = loop ?? withItems {
+                    throw InputError("a task may have '\(other.key)' or 'with_first_found', not both", at: firstFound.keyLocation)
+                }
+                (task.loop, task.firstFound) = try self.firstFound(firstFound.value)
+            } else if let l = loop ?? withItems {
                 switch l.value.content {
                 case .list:
                     var items = l.value.value.listValue ?? []

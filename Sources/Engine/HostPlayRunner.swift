@@ -183,7 +183,8 @@ final class HostPlayRunner: @unchecked Sendable {
         layers.secrets = options.secretVariables
         layers.extra = options.extraVariables
         layers.magic = MagicVariables.values(host: host, facts: layers.facts, playHosts: shared.hosts,
-                                             baseDirectory: play.baseDirectory, groups: services.groups, options: options)
+                                             baseDirectory: play.baseDirectory, groups: services.groups,
+                                             hostvars: services.hostvars, options: options)
         return layers.scope
     }
 
@@ -442,6 +443,8 @@ struct RunServices: Sendable {
     let redactor: Redactor
     /// The `groups` magic variable (`MagicVariables.groups`).
     let groups: Value
+    /// The `hostvars` magic variable (`MagicVariables.hostvars`).
+    let hostvars: Value
 }
 
 /// What the hosts of one play (one batch of them) share: the play and its place in the

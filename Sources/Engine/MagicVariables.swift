@@ -15,7 +15,7 @@ enum MagicVariables {
     /// Set per host and play here.
     static let fromEngine: Set<String> = [
         "inventory_hostname_short", "groups", "play_hosts", "ansible_play_hosts", "ansible_play_batch",
-        "ansible_check_mode", "ansible_diff_mode", "playbook_dir", "ansible_facts",
+        "ansible_check_mode", "ansible_diff_mode", "playbook_dir", "ansible_facts", "hostvars",
     ]
     /// Set by `HostPlayRunner` when a block's `rescue:` starts (registered results).
     static let fromRescue: Set<String> = ["ansible_failed_task", "ansible_failed_result"]
@@ -28,14 +28,22 @@ enum MagicVariables {
         }))
     }
 
+    /// `hostvars`: every inventory host's variables as the inventory gives them (all, its
+    /// groups', its own, `inventory_hostname`, `group_names`), built once per run. Other
+    /// hosts' facts and registered results are not in it (Ansible's are, once gathered).
+    static func hostvars(of inventory: Inventory) -> Value {
+        .dict(Dictionary(uniqueKeysWithValues: inventory.hosts.map { ($0.name, Value.dict(inventory.variables(for: $0.name))) }))
+    }
+
     static func values(host: String, facts: [String: Value], playHosts: [String], baseDirectory: String,
-                       groups: Value, options: RunOptions) -> [String: Value] {
+                       groups: Value, hostvars: Value, options: RunOptions) -> [String: Value] {
         let hosts = Value.list(playHosts.map { .string($0) })
         var ansibleFacts: [String: Value] = [:]
         for (name, value) in facts where name.hasPrefix("ansible_") { ansibleFacts[String(name.dropFirst(8))] = value }
         return [
             "inventory_hostname_short": .string(String(host.prefix { $0 != "." })),
             "groups": groups,
+            "hostvars": hostvars,
             "play_hosts": hosts, "ansible_play_hosts": hosts, "ansible_play_batch": hosts,
             "ansible_check_mode": .bool(options.checkMode), "ansible_diff_mode": .bool(options.diffMode),
             "playbook_dir": .string(baseDirectory),

@@ -58,7 +58,7 @@ public final class PlaybookRunner: @unchecked Sendable {
         }
 
         let services = RunServices(options: options, pool: pool, reporter: reporter, redactor: redactor,
-                                   groups: MagicVariables.groups(of: inventory))
+                                   groups: MagicVariables.groups(of: inventory), hostvars: MagicVariables.hostvars(of: inventory))
         var recaps: [String: HostRecap] = [:]
         var order: [String] = []
         var retired = Set<String>()  // failed or unreachable: no later play runs there

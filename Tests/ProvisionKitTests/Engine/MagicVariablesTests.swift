@@ -30,11 +30,28 @@ final class MagicVariablesTests: XCTestCase {
         XCTAssertTrue(message("ansible_facts")?.contains(#""os_family":"#) == true, message("ansible_facts") ?? "")
     }
 
+    /// `hostvars`: another host's inventory variables, as roles read them.
+    func testHostvarsHoldEveryHostsInventoryVariables() throws {
+        let local = try LocalPlaybook()
+        defer { local.remove() }
+        let (reporter, recap) = try local.run("""
+            - hosts: machines
+              tasks:
+                - name: the other host
+                  debug: {msg: "{{ hostvars['web-2.example'].inventory_hostname }} {{ hostvars['web-2.example'].color }}"}
+                - name: mine
+                  debug: {msg: "{{ hostvars[inventory_hostname].group_names | join(',') }}"}
+            """, hosts: ["web-1.example", "web-2.example"], hostVariables: ["color": "blue"])
+        XCTAssertEqual(recap.map(\.1.failed), [0, 0], "\(reporter.tasks.map { "\($0.task): \($0.message ?? "")" })")
+        XCTAssertEqual(reporter.tasks.first { $0.task == "the other host" && $0.host == "web-1.example" }?.message, "web-2.example blue")
+        XCTAssertEqual(reporter.tasks.first { $0.task == "mine" }?.message, "machines")
+    }
+
     func testANameTheRunDoesNotDefineIsRefusedByValidate() throws {
-        let dir = try makeTempDir(["p.yml": "- hosts: all\n  tasks:\n    - debug: msg=\"{{ hostvars['x'] }}\"\n"])
+        let dir = try makeTempDir(["p.yml": "- hosts: all\n  tasks:\n    - debug: msg=\"{{ ansible_default_ipv4.address }}\"\n"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let problems = PlaybookValidator.validate(path: dir + "/p.yml").map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
         XCTAssertEqual(problems.count, 1)
-        XCTAssertTrue(problems[0].hasPrefix("p.yml:3: undefined variable 'hostvars'"), problems[0])
+        XCTAssertTrue(problems[0].hasPrefix("p.yml:3: undefined variable 'ansible_default_ipv4'"), problems[0])
     }
 }

@@ -15,8 +15,10 @@ enum MagicVariables {
     /// Set per host and play here.
     static let fromEngine: Set<String> = [
         "inventory_hostname_short", "groups", "play_hosts", "ansible_play_hosts", "ansible_play_batch",
-        "ansible_check_mode", "ansible_diff_mode", "playbook_dir", "ansible_facts", "hostvars",
+        "ansible_check_mode", "ansible_diff_mode", "playbook_dir", "ansible_facts", "hostvars", "ansible_managed",
     ]
+    /// What templates put at their top (`# {{ ansible_managed }}`), as Ansible's default says it.
+    static let managedNotice = "Managed by provision: local changes are overwritten by the next run"
     /// Set by `HostPlayRunner` when a block's `rescue:` starts (registered results).
     static let fromRescue: Set<String> = ["ansible_failed_task", "ansible_failed_result"]
     static let names = fromInventory.union(fromTemplates).union(fromEngine).union(fromRescue)
@@ -44,6 +46,7 @@ enum MagicVariables {
             "inventory_hostname_short": .string(String(host.prefix { $0 != "." })),
             "groups": groups,
             "hostvars": hostvars,
+            "ansible_managed": .string(managedNotice),
             "play_hosts": hosts, "ansible_play_hosts": hosts, "ansible_play_batch": hosts,
             "ansible_check_mode": .bool(options.checkMode), "ansible_diff_mode": .bool(options.diffMode),
             "playbook_dir": .string(baseDirectory),

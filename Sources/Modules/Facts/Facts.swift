@@ -22,6 +22,14 @@ public struct Facts: Sendable, Equatable {
     public var initSystem: InitSystem
     public var architecture: String
     public var hostname: String
+    /// The default route's interface: address, prefix, netmask, gateway, interface, macaddress.
+    public var defaultIPv4: [String: String] = [:]
+    /// The login user's environment (HOME, USER, PATH, SHELL, LANG), as Ansible's `ansible_env`.
+    public var environment: [String: String] = [:]
+    public var kernel = ""
+    public var userID = ""
+    public var processorCount: Int?
+    public var memoryMB: Int?
 
     public init(distribution: Distribution, osID: String, osVersion: String, packageManager: PackageManager,
                 initSystem: InitSystem, architecture: String, hostname: String) {
@@ -62,7 +70,15 @@ public struct Facts: Sendable, Equatable {
             "ansible_pkg_mgr": .string(packageManager.rawValue),
             "ansible_service_mgr": .string(initSystem == .systemd ? "systemd" : "sysvinit"),
             "ansible_architecture": .string(architecture),
-            "ansible_hostname": .string(hostname),
+            "ansible_hostname": .string(String(hostname.prefix { $0 != "." })),
+            "ansible_nodename": .string(hostname),
+            "ansible_fqdn": .string(hostname),
+            "ansible_kernel": .string(kernel),
+            "ansible_user_id": .string(userID),
+            "ansible_processor_vcpus": processorCount.map(Value.int) ?? .null,
+            "ansible_memtotal_mb": memoryMB.map(Value.int) ?? .null,
+            "ansible_default_ipv4": .dict(defaultIPv4.mapValues(Value.string)),
+            "ansible_env": .dict(environment.mapValues(Value.string)),
             "os_name": .string(distribution.rawValue),
             "web_server_package": .string(webServerPackage),
             "web_server_service": .string(webServerService),

@@ -136,6 +136,10 @@ extension Evaluator {
         case "to_json": return .string(Evaluator.json(v, pretty: false))
         case "to_nice_json": return .string(Evaluator.json(v, pretty: true))
         case "quote": return .string(Shell.quote(text()))
+        // Ansible's default style: each line after "# ", between "#" lines (`{{ ansible_managed | comment }}`).
+        case "comment":
+            let lines = text().split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "#" : "# " + $0 }
+            return .string((["#"] + lines + ["#"]).joined(separator: "\n"))
         case "php_string": return .string(Evaluator.phpString(text()))
         case "e", "escape": return .string(Evaluator.htmlEscape(text()))
         case "b64encode": return .string(Data(text().utf8).base64EncodedString())

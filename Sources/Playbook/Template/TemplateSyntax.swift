@@ -88,6 +88,7 @@ enum TemplateBuiltins {
         "join", "replace", "to_json", "to_nice_json", "quote", "php_string", "b64encode", "b64decode",
         "basename", "dirname", "regex_replace", "regex_escape", "mandatory", "first", "last", "list",
         "sort", "unique", "capitalize", "abs", "min", "max", "sum", "ternary", "combine", "dict2items",
+        "comment",
     ]
     static let tests: Set<String> = [
         "defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "sequence",

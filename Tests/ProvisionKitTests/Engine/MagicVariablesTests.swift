@@ -47,11 +47,17 @@ final class MagicVariablesTests: XCTestCase {
         XCTAssertEqual(reporter.tasks.first { $0.task == "mine" }?.message, "machines")
     }
 
+    func testAnsibleManagedAsACommentBlock() throws {
+        let rendered = try TemplateEngine.render("{{ ansible_managed | comment }}\nx=1\n",
+                                                 variables: ["ansible_managed": .string(MagicVariables.managedNotice)]).text
+        XCTAssertEqual(rendered, "#\n# \(MagicVariables.managedNotice)\n#\nx=1\n")
+    }
+
     func testANameTheRunDoesNotDefineIsRefusedByValidate() throws {
-        let dir = try makeTempDir(["p.yml": "- hosts: all\n  tasks:\n    - debug: msg=\"{{ ansible_default_ipv4.address }}\"\n"])
+        let dir = try makeTempDir(["p.yml": "- hosts: all\n  tasks:\n    - debug: msg=\"{{ ansible_lsb.codename }}\"\n"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let problems = PlaybookValidator.validate(path: dir + "/p.yml").map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
         XCTAssertEqual(problems.count, 1)
-        XCTAssertTrue(problems[0].hasPrefix("p.yml:3: undefined variable 'ansible_default_ipv4'"), problems[0])
+        XCTAssertTrue(problems[0].hasPrefix("p.yml:3: undefined variable 'ansible_lsb'"), problems[0])
     }
 }

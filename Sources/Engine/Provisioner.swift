@@ -6,10 +6,10 @@ import ProvisionCore
 /// The front door the command line uses: loads inventory and ssh_config once, resolves
 /// targets, and runs `ping` or a playbook with a chosen way of connecting.
 public final class Provisioner: @unchecked Sendable {
-    public let inventory: Inventory
+    public private(set) var inventory: Inventory
     /// The inventory as its files (or EC2) define it, before command-line hosts were added.
     public let inventoryFromFiles: Inventory
-    public let resolver: HostResolver
+    public private(set) var resolver: HostResolver
     public var options: RunOptions
 
     /// `inventoryPath` nil means `./inventory.yml` when present, else ssh_config hosts only.
@@ -42,6 +42,13 @@ public final class Provisioner: @unchecked Sendable {
         self.inventory = inventory
         self.resolver = HostResolver(inventory: inventory, sshConfig: SSHConfig(), sshConfigFile: nil)
         self.options = options
+    }
+
+    /// Adds the `group_vars/` and `host_vars/` beside the playbook (`Inventory.readVarsDirectories`),
+    /// before anything reads the inventory's variables (addresses and users too).
+    public func readVarsDirectories(besidePlaybook path: String) throws {
+        try inventory.readVarsDirectories(besidePlaybookIn: (path as NSString).deletingLastPathComponent)
+        resolver.inventory = inventory
     }
 
     /// Host names the targets resolve to, in inventory order; unknown names fail.

@@ -47,6 +47,7 @@ public struct RunFlow {
         redactor.register(variables: options.extraVariables)
         for secret in SecretNames.shared.environmentSecrets() { redactor.register(secret) }
         let book = try PlaybookLoader.load(path: playbookPath)
+        try provisioner.readVarsDirectories(besidePlaybook: playbookPath)
         // Secrets rank just below -e: above the inventory and the playbook.
         let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
         provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)

@@ -51,6 +51,23 @@ public struct Inventory: Sendable {
     public var ec2Sources: [String] = []
     /// `group_vars/` and `host_vars/` beside the inventory file.
     var varsDirectories = VarsDirectories()
+    /// `group_vars/GROUP` and `host_vars/HOST` beside the playbook: each just above the
+    /// inventory's own for that group or host, as in Ansible. (`group_vars/all.yml` beside
+    /// the playbook is not among them: it is the playbook's defaults, below every inventory
+    /// variable, `PlaybookRunner.loadDefaults`.)
+    var playbookVarsDirectories = VarsDirectories()
+
+    /// Reads `group_vars/` and `host_vars/` beside the playbook in `directory` (none when it
+    /// is the inventory's own directory: those are read already).
+    public mutating func readVarsDirectories(besidePlaybookIn directory: String) throws {
+        let inventoryDirectory = file.map { ($0 as NSString).deletingLastPathComponent }.map { $0.isEmpty ? "." : $0 }
+        func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        let directory = directory.isEmpty ? "." : directory
+        if let inventoryDirectory, canonical(inventoryDirectory) == canonical(directory) { return }
+        var found = try VarsDirectories.load(beside: directory)
+        found.groups["all"] = nil
+        playbookVarsDirectories = found
+    }
 
     public init(file: String? = nil) { self.file = file }
 
@@ -154,8 +171,8 @@ public struct Inventory: Sendable {
 
     /// Inventory variables for `host`, in Ansible's order (later wins): `all`'s variables in
     /// the inventory file, then `group_vars/all`; the other groups' (by depth from `all`,
-    /// then name) in the file, then their `group_vars/`; the host's own in the file, then
-    /// `host_vars/HOST`.
+    /// then name) in the file, then their `group_vars/`, then the playbook's; the host's own
+    /// in the file, then `host_vars/HOST`, then the playbook's.
     public func variables(for host: String) -> [String: Value] {
         var vars: [String: Value] = [:]
         let memberships = groups(of: host)
@@ -164,8 +181,10 @@ public struct Inventory: Sendable {
         vars.merge(varsDirectories.groups["all"] ?? [:]) { $1 }
         for group in others { vars.merge(groups[group]?.variables ?? [:]) { $1 } }
         for group in others { vars.merge(varsDirectories.groups[group] ?? [:]) { $1 } }
+        for group in others { vars.merge(playbookVarsDirectories.groups[group] ?? [:]) { $1 } }
         vars.merge(self.host(named: host)?.variables ?? [:]) { $1 }
         vars.merge(varsDirectories.hosts[host] ?? [:]) { $1 }
+        vars.merge(playbookVarsDirectories.hosts[host] ?? [:]) { $1 }
         vars["inventory_hostname"] = .string(host)
         vars["group_names"] = .list(groups(of: host).filter { $0 != "all" }.map { .string($0) })
         return vars

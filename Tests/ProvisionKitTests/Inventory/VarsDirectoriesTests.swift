@@ -60,6 +60,33 @@ final class VarsDirectoriesTests: XCTestCase {
         XCTAssertEqual(withHostFile.variables(for: "rds")["level"]?.text, "all-file")
     }
 
+    /// Beside the playbook: each group's and host's file just above the inventory's own for
+    /// it; `group_vars/all.yml` there is the playbook's defaults layer, not read here.
+    func testThePlaybooksGroupAndHostVarsRankJustAboveTheInventorysOwn() throws {
+        try write("inventory/inventory.yml", inventory)
+        try write("inventory/group_vars/web.yml", "level: web-file\nweb_only: inventory\n")
+        try write("play/group_vars/web.yml", "web_only: playbook\n")
+        try write("play/group_vars/az_1a.yml", "level: az-playbook\n")
+        try write("play/group_vars/all.yml", "level: playbook-defaults\n")
+        try write("play/host_vars/rds.yml", "level: rds-playbook\n")
+        var inv = try InventoryLoader.load(path: dir + "/inventory/inventory.yml")
+        try inv.readVarsDirectories(besidePlaybookIn: dir + "/play")
+        XCTAssertEqual(inv.variables(for: "web-1a")["web_only"]?.text, "playbook", "the playbook's web file over the inventory's")
+        XCTAssertEqual(inv.variables(for: "web-1a")["level"]?.text, "host-inline", "a host's inline vars over every group file")
+        XCTAssertEqual(inv.variables(for: "rds")["level"]?.text, "rds-playbook", "the playbook's host file over every group")
+        try write("inventory/inventory.yml", inventory.replacingOccurrences(of: "web-1a: {level: host-inline}", with: "web-1a:"))
+        var hostless = try InventoryLoader.load(path: dir + "/inventory/inventory.yml")
+        try hostless.readVarsDirectories(besidePlaybookIn: dir + "/play")
+        XCTAssertEqual(hostless.variables(for: "web-1a")["level"]?.text, "az-playbook")
+        XCTAssertNil(hostless.variables(for: "rds")["web_only"])
+        XCTAssertNotEqual(hostless.variables(for: "rds")["level"]?.text, "playbook-defaults", "all.yml beside the playbook is the defaults layer")
+
+        // Beside the inventory itself: read once, as the inventory's.
+        var same = try InventoryLoader.load(path: dir + "/inventory/inventory.yml")
+        try same.readVarsDirectories(besidePlaybookIn: dir + "/inventory")
+        XCTAssertEqual(same.variables(for: "web-1a")["web_only"]?.text, "inventory")
+    }
+
     func testAGroupFileRanksOverEveryGroupsInlineVars() throws {
         // Ansible: all inline < all file < (every other group's inline, by depth) < (their files).
         try write("inventory.yml", inventory)

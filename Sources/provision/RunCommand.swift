@@ -124,6 +124,7 @@ struct HostsCommand: ParsableCommand {
                                           targets: targets, options: connection.runOptions())
         let playbookPath = try playbook ?? DefaultPlaybook.locate()
         let book = try PlaybookLoader.load(path: playbookPath)
+        try provisioner.readVarsDirectories(besidePlaybook: playbookPath)
         let plays = provisioner.plays(of: book, targets: targets)
         for name in try provisioner.hosts(matching: targets) {
             let host = provisioner.resolver.resolve(name)

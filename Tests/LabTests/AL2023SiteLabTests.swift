@@ -4,7 +4,8 @@ import XCTest
 /// The WordPress job where the course runs it: Amazon Linux 2023-like hosts of the lab
 /// (`scripts/lab launch NAME --fresh --kind al2023`): systemd as PID 1, dnf with RPMs named
 /// as on AL2023 (php-fpm is a capability of php8.2-fpm), httpd + php-fpm, user apache, and
-/// AL's preset policy (installed services start disabled). Typed as the README types it.
+/// AL's preset policy (installed services start disabled). Typed as the README types it,
+/// then an EC2 stop/start and an instance launched from a provisioned host's disk.
 final class AL2023SiteLabTests: XCTestCase {
     var lab: FreshInstances!
 
@@ -63,6 +64,15 @@ final class AL2023SiteLabTests: XCTestCase {
         XCTAssertTrue(lab.stopAndStart("al-a", servedAt: addresses[0]), "WordPress not served after the host booted again")
         let afterBoot = lab.readmeCall(["al-a"], site: "al2023_site")
         XCTAssertEqual(lab.changed(afterBoot), ["al-a": 0], afterBoot.stdout)
+
+        // An instance launched from al-b's disk (an AMI): new address, host key and hostname, same state.
+        let copyAddress = lab.launch("al-d", from: "al-b")
+        XCTAssertNotEqual(copyAddress, addresses[1])
+        XCTAssertEqual(Lab.ssh("al-d", "hostname").stdout, "ip-\(copyAddress.replacingOccurrences(of: ".", with: "-"))\n")
+        XCTAssertTrue(lab.served(copyAddress), "WordPress not served by the instance launched from al-b's disk")
+        let onCopy = lab.readmeCall(["al-d"], site: "al2023_site")
+        XCTAssertEqual(onCopy.status, 0, onCopy.all)
+        XCTAssertEqual(lab.changed(onCopy), ["al-d": 0], onCopy.stdout)
 
         let real = lab.readmeCall(["al-c"], site: "al2023_check")
         XCTAssertEqual(real.status, 0, real.all)

@@ -261,6 +261,7 @@ final class HostPlayRunner: @unchecked Sendable {
     /// Runs one task; returns whether it changed the host (so later probes are stale).
     func execute(_ task: PlaybookTask, index: Int) -> Bool {
         let started = Date()
+        reporter.report(.taskStarted(host: host, task: redactor.redact(task.displayName)))
         let preparedTask: PreparedTask
         do {
             preparedTask = try prepared[index] ?? prepare(task)

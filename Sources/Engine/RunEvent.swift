@@ -36,6 +36,8 @@ public struct HostRecap: Sendable, Equatable {
 /// What the engine tells reporters, in order per host.
 public enum RunEvent: Sendable {
     case playStarted(name: String, hosts: [String])
+    /// A task begins on a host (for live views; the outcome follows as `.task`).
+    case taskStarted(host: String, task: String)
     case task(TaskReport)
     /// A host could not be reached or authenticated; no more tasks run there.
     case hostUnreachable(host: String, message: String)

@@ -59,5 +59,6 @@ extension TransportPreference: ExpressibleByArgument {}
 
 /// How a run prints: one JSON object per line, or lines for people (push and pull alike).
 func makeReporter(json: Bool, verbose: Int) -> RunReporter {
-    json ? JSONReporter() : HumanReporter(verbose: verbose)
+    if json { return JSONReporter() }
+    return verbose == 0 && LiveReporter.wanted ? LiveReporter() : HumanReporter(verbose: verbose)
 }

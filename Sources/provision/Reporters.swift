@@ -57,6 +57,8 @@ final class HumanReporter: RunReporter, @unchecked Sendable {
             out.write(paint("warning", "35") + ": " + (host.map { "\($0): " } ?? "") + message)
         case .rollout(let message):
             out.write(paint("ROLLOUT", "1") + " " + message)
+        case .taskStarted:
+            break
         case .finished(let recap, let duration, let phases):
             out.write(paint("RECAP", "1") + String(format: " (%.2fs)", duration))
             let width = recap.map(\.0.count).max() ?? 0
@@ -119,6 +121,8 @@ final class JSONReporter: RunReporter, @unchecked Sendable {
             emit(["event": "warning", "host": host as Any? ?? NSNull(), "message": message])
         case .rollout(let message):
             emit(["event": "rollout", "message": message])
+        case .taskStarted:
+            break   // --json stays one object per finished task
         case .finished(let recap, let duration, let phases):
             var hosts: [String: Any] = [:]
             var timings: [String: Any] = [:]

@@ -76,6 +76,30 @@ final class DebianFixtureTests: XCTestCase {
         XCTAssertEqual(summary, "start apache2, enable apache2 (once installed)")
     }
 
+    /// A tini host (sysv scripts, no systemd): `service` and `update-rc.d`, never systemctl.
+    func testSysvServiceIsStartedWithServiceAndEnabledWithUpdateRcD() throws {
+        let replay = ReplayConnection()
+        let context = TaskContext(hostName: "web-1", connection: replay, facts: FactsGatherer.parse(Self.sysvFacts), become: true,
+                                  checkMode: false, diffMode: false, variables: [:], baseDirectory: "/tmp",
+                                  renderTemplate: { s, _ in try TemplateEngine.render(s, variables: [:]) },
+                                  connectionTo: { _ in throw ModuleError("none") }, playHosts: ["web-1"], warn: { _ in })
+        let probe = try XCTUnwrap(try apache2().probe(context))
+        XCTAssertTrue(probe.contains("/etc/init.d/apache2") && probe.contains("/etc/rc[2345].d/S[0-9][0-9]apache2"), probe)
+        XCTAssertFalse(probe.contains("systemctl"), probe)
+        // Probe output on a tini host after `apt-get install apache2` (policy-rc.d: not started).
+        let installed = ProbeResult(output: "exists=yes\nactive=inactive\nenabled=enabled\ninstall_starts=no\n", exitStatus: 0)
+        guard case .change(let summary, _, let plan, _) = try apache2().decide(installed, context) else { return XCTFail("it must be started") }
+        XCTAssertEqual(summary, "start apache2")
+        _ = try apache2().apply(plan, context)
+        XCTAssertEqual(replay.commands.count, 1, "\(replay.commands)")
+        XCTAssertTrue(replay.commands[0].contains("service 'apache2' start") || replay.commands[0].contains("service apache2 start"), replay.commands[0])
+        let disabled = ProbeResult(output: "exists=yes\nactive=active\nenabled=disabled\n", exitStatus: 0)
+        guard case .change(_, _, let enable, _) = try apache2().decide(disabled, context) else { return XCTFail("it must be enabled") }
+        _ = try apache2().apply(enable, context)
+        XCTAssertTrue(replay.commands[1].contains("update-rc.d") && replay.commands[1].contains("defaults"), replay.commands[1])
+        XCTAssertFalse(replay.commands.joined().contains("systemctl"), "\(replay.commands)")
+    }
+
     /// Outside check mode a missing service is an error, whatever the packaging policy.
     func testARealRunOnAMissingServiceFails() throws {
         let fresh = ProbeResult(output: "exists=no\nactive=inactive\nenabled=\ninstall_starts=yes\n", exitStatus: 0)

@@ -288,34 +288,52 @@ final class HostPlayRunner: @unchecked Sendable {
             var outcome = TaskOutcome(changed: false)
             var skipped = false
             var error: Error?
-            var reg: [String: Value]
-            do {
-                var probe = probes[index * 10_000 + k]
-                if probe == nil, let snippet = try item.module.probe(item.context) {
-                    let r = try pool.clock.time(.probe, of: host) {
-                        try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
+            var reg: [String: Value] = [:]
+            // `until`: again, with a fresh probe, `delay` s apart, until it holds (once in check mode).
+            let attempts = task.until == nil || item.context.checkMode ? 1 : task.retries + 1
+            for attempt in 1...attempts {
+                outcome = TaskOutcome(changed: false)
+                skipped = false
+                error = nil
+                do {
+                    var probe = attempt == 1 ? probes[index * 10_000 + k] : nil
+                    if probe == nil, let snippet = try item.module.probe(item.context) {
+                        let r = try pool.clock.time(.probe, of: host) {
+                            try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
+                        }
+                        probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
                     }
-                    probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
+                    (outcome, skipped) = try pool.clock.time(.apply, of: host) { try item.module.run(probe: probe, context: item.context) }
+                    if !skipped, let control = item.module.playControl { requestedControl = control }
+                    reg = outcome.registered
+                    redactor.register(variables: outcome.hostVariables)
+                    registered.merge(outcome.hostVariables) { $1 }
+                    reg["changed"] = .bool(outcome.changed)
+                    reg["failed"] = false
+                    reg["skipped"] = .bool(skipped)
+                    if let m = outcome.message { reg["msg"] = .string(m) }
+                } catch let failure as ConnectionError {
+                    markUnreachable(failure)
+                    return false
+                } catch let failure {
+                    error = failure
+                    reg = ["failed": true, "changed": false, "msg": .string("\(failure)")]
+                    if let me = failure as? ModuleError { reg.merge(me.registered) { $1 } }
                 }
-                (outcome, skipped) = try pool.clock.time(.apply, of: host) { try item.module.run(probe: probe, context: item.context) }
-                if !skipped, let control = item.module.playControl { requestedControl = control }
-                reg = outcome.registered
-                redactor.register(variables: outcome.hostVariables)
-                registered.merge(outcome.hostVariables) { $1 }
-                reg["changed"] = .bool(outcome.changed)
-                reg["failed"] = false
-                reg["skipped"] = .bool(skipped)
-                if let m = outcome.message { reg["msg"] = .string(m) }
-            } catch let failure as ConnectionError {
-                markUnreachable(failure)
-                return false
-            } catch let failure {
-                error = failure
-                reg = ["failed": true, "changed": false, "msg": .string("\(failure)")]
-                if let me = failure as? ModuleError { reg.merge(me.registered) { $1 } }
+                if let item = item.item { reg["item"] = item }
+                if !skipped { applyResultConditions(task, item: item, result: &reg, outcome: &outcome, error: &error) }
+                guard let until = task.until, !skipped else { break }
+                reg["attempts"] = .int(attempt)
+                if untilHolds(until, task: task, item: item, result: reg) { break }
+                if item.context.checkMode { break }
+                guard attempt < attempts else {
+                    error = ModuleError("until is still false after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(until.joined(separator: " and "))")
+                    reg["failed"] = true
+                    break
+                }
+                if Interruption.shared.requested { break }
+                Thread.sleep(forTimeInterval: TimeInterval(task.delay))
             }
-            if let item = item.item { reg["item"] = item }
-            if !skipped { applyResultConditions(task, item: item, result: &reg, outcome: &outcome, error: &error) }
             results.append(.dict(reg))
             if let error {
                 failure = error
@@ -354,6 +372,15 @@ final class HostPlayRunner: @unchecked Sendable {
     /// `register` name: they decide what the task reports and registers. A module failure
     /// that `failed_when` says is none becomes a success. In check mode, a change assumed
     /// without running keeps its verdict when the conditions need the missing output.
+    /// `until` on the result of one attempt (registered under the task's `register:` name);
+    /// a condition that cannot be evaluated counts as not holding.
+    func untilHolds(_ conditions: [String], task: PlaybookTask, item: PreparedItem, result: [String: Value]) -> Bool {
+        var scope = item.scope
+        if let register = task.register { scope.add([register: .dict(result)], at: .registered) }
+        let at = task.keywordLocations["until"] ?? task.location
+        return (try? TemplateEngine.evaluateConditions(conditions, variables: scope, origin: at)) == true
+    }
+
     func applyResultConditions(_ task: PlaybookTask, item: PreparedItem, result: inout [String: Value],
                                outcome: inout TaskOutcome, error: inout Error?) {
         guard task.changedWhen != nil || task.failedWhen != nil else { return }

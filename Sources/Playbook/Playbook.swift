@@ -75,6 +75,11 @@ public struct PlaybookTask: Sendable {
     public var loopVariable: String
     /// `with_first_found`: `loop` holds the candidates, and the task runs with the first that exists.
     public var firstFound: FirstFound? = nil
+    /// `until`: the task runs again (`retries` more times at most, `delay` seconds apart)
+    /// until these conditions hold on its result.
+    public var until: [String]? = nil
+    public var retries = 3
+    public var delay = 5
     public var register: String?
     public var become: Bool?
     public var ignoreErrors: Bool

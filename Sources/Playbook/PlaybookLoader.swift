@@ -10,12 +10,12 @@ public enum PlaybookLoader {
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
         "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
-        "check_mode", "diff",
+        "check_mode", "diff", "until", "retries", "delay",
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
         "include", "delegate_to", "run_once",
-        "until", "retries", "delay", "with_dict", "with_list", "with_fileglob", "async", "poll",
+        "with_dict", "with_list", "with_fileglob", "async", "poll",
         "environment", "no_log", "local_action",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
@@ -307,6 +307,12 @@ public enum PlaybookLoader {
             if let i = node["ignore_errors"] { task.ignoreErrors = try bool(i, "ignore_errors") }
             if let c = node["changed_when"] { task.changedWhen = try conditions(c) }
             if let f = node["failed_when"] { task.failedWhen = try conditions(f) }
+            if let u = node["until"] { task.until = try conditions(u) }
+            if let r = node["retries"] { task.retries = try count(r, "retries", in: 0...1000) }
+            if let d = node["delay"] { task.delay = try count(d, "delay", in: 0...3600) }
+            if task.until == nil, let extra = node.entry("retries") ?? node.entry("delay") {
+                throw InputError("'\(extra.key)' needs 'until' (the condition to retry for)", at: extra.keyLocation)
+            }
             if let c = node["check_mode"] { task.checkMode = try bool(c, "check_mode") }
             if let d = node["diff"] { task.diff = try bool(d, "diff") }
             if let v = node["vars"] { task.vars = try variables(v, what: "task vars").0 }
@@ -398,6 +404,20 @@ public enum PlaybookLoader {
         func tagList(_ node: LocatedValue) throws -> [String] {
             try stringList(node, "tags").flatMap { $0.split(separator: ",") }
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+
+        /// A whole number in `range`, written as a number or a numeric string.
+        func count(_ node: LocatedValue, _ what: String, in range: ClosedRange<Int>) throws -> Int {
+            let value: Int?
+            switch node.value {
+            case .int(let i): value = i
+            case .string(let s): value = Int(s.trimmingCharacters(in: .whitespaces))
+            default: value = nil
+            }
+            guard let value, range.contains(value) else {
+                throw InputError("\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound)", at: node.location)
+            }
+            return value
         }
 
         func identifier(_ node: LocatedValue, _ what: String) throws -> String {

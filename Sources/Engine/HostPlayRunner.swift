@@ -414,6 +414,9 @@ final class HostPlayRunner: @unchecked Sendable {
         }
     }
 
+    /// What `no_log: true` shows instead of a task's message (Ansible's words).
+    static let hiddenByNoLog = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
     func fail(_ task: PlaybookTask, error: Error, started: Date, label: String? = nil, result: Value? = nil) {
         report(task, .failed, changed: false, message: "\(error)", diff: nil, started: started, label: label)
         if let rescuing = raiseFailure(in: task.blocks[...]) {
@@ -451,14 +454,15 @@ final class HostPlayRunner: @unchecked Sendable {
 
     func report(_ task: PlaybookTask, _ status: TaskStatus, changed: Bool, message: String?, diff: FileDiff?,
                 started: Date, label: String? = nil, ignored: Bool = false, assumed: Bool = false) {
-        let name = label.map { "\(task.displayName) (\($0))" } ?? task.displayName
+        let name = label.map { "\(task.displayName) (\(task.noLog ? "item hidden by no_log" : $0))" } ?? task.displayName
         let maskedDiff = diff.map {
             FileDiff(path: $0.path, before: $0.before.map(redactor.redact), after: $0.after.map(redactor.redact))
         }
+        let shown = task.noLog ? message.map { _ in Self.hiddenByNoLog } : message.map(redactor.redact)
         reporter.report(.task(TaskReport(
             host: host, play: playName, task: redactor.redact(name), status: status, changed: changed,
-            duration: Date().timeIntervalSince(started), message: message.map(redactor.redact),
-            diff: (task.diff ?? options.diffMode) ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
+            duration: Date().timeIntervalSince(started), message: shown,
+            diff: (task.diff ?? options.diffMode) && !task.noLog ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
     }
 }
 

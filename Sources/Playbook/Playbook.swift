@@ -78,6 +78,8 @@ public struct PlaybookTask: Sendable {
     /// `until`: the task runs again (`retries` more times at most, `delay` seconds apart)
     /// until these conditions hold on its result.
     public var until: [String]? = nil
+    /// `no_log`: the task's messages and diff are not shown (its status and name are).
+    public var noLog = false
     public var retries = 3
     public var delay = 5
     public var register: String?

@@ -10,13 +10,13 @@ public enum PlaybookLoader {
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
         "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
-        "check_mode", "diff", "until", "retries", "delay",
+        "check_mode", "diff", "until", "retries", "delay", "no_log",
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
         "include", "delegate_to", "run_once",
         "with_dict", "with_list", "with_fileglob", "async", "poll",
-        "environment", "no_log", "local_action",
+        "environment", "local_action",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
         "serial", "strategy", "max_fail_percentage", "environment",
@@ -308,6 +308,7 @@ public enum PlaybookLoader {
             if let c = node["changed_when"] { task.changedWhen = try conditions(c) }
             if let f = node["failed_when"] { task.failedWhen = try conditions(f) }
             if let u = node["until"] { task.until = try conditions(u) }
+            if let n = node["no_log"] { task.noLog = try bool(n, "no_log") }
             if let r = node["retries"] { task.retries = try count(r, "retries", in: 0...1000) }
             if let d = node["delay"] { task.delay = try count(d, "delay", in: 0...3600) }
             if task.until == nil, let extra = node.entry("retries") ?? node.entry("delay") {

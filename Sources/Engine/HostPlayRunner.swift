@@ -69,7 +69,14 @@ final class HostPlayRunner: @unchecked Sendable {
             return
         }
         runTasks(play.tasks, isHandler: false)
-        if !stopped && !Interruption.shared.requested { runHandlers() }
+        if Interruption.shared.requested || unreachable { return }
+        if !stopped {
+            runHandlers()
+        } else if options.forceHandlers {
+            stopped = false
+            runHandlers()
+            stopped = true
+        }
     }
 
     // MARK: tasks

@@ -21,6 +21,9 @@ public struct RunOptions: Sendable {
     public var waitForSSH: TimeInterval?
     public var transport: TransportPreference = .auto
     public var verbose = 0
+    /// `--force-handlers`: a host whose task failed still runs the handlers notified before
+    /// (a config written and not yet reloaded is reloaded), as Ansible's flag does.
+    public var forceHandlers = false
 
     public init() {}
 }

@@ -23,6 +23,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Show file and package changes.")
     var diff = false
 
+    @Flag(name: .long, help: "Run notified handlers on a host even after one of its tasks failed.")
+    var forceHandlers = false
+
     @Option(name: .long, help: "Further limit the hosts (pattern).")
     var limit: String?
 
@@ -57,6 +60,7 @@ struct RunCommand: ParsableCommand {
         var options = connection.runOptions()
         options.checkMode = check
         options.diffMode = diff
+        options.forceHandlers = forceHandlers
         options.tags = tags.map(Self.list) ?? []
         options.skipTags = skipTags.map(Self.list) ?? []
         options.extraVariables = try ExtraVars.parse(extraVars)

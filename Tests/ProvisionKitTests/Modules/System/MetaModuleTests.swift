@@ -49,4 +49,32 @@ final class MetaModuleTests: XCTestCase {
         XCTAssertTrue(problems.first?.description.contains("p.yml:3") == true, "\(problems)")
         XCTAssertTrue(problems.first?.description.contains("flush_handlers") == true, "\(problems)")
     }
+
+    /// `--force-handlers`: a failed host still runs what it notified before the failure.
+    func testForceHandlersRunsTheNotifiedHandlersOfAFailedHost() throws {
+        let local = try LocalPlaybook()
+        defer { local.remove() }
+        let d = local.directory
+        let yaml = """
+            - hosts: machines
+              tasks:
+                - name: config
+                  copy: {dest: \(d)/conf, content: "x\\n"}
+                  notify: reload
+                - name: breaks
+                  command: "false"
+              handlers:
+                - name: reload
+                  command: touch \(d)/reloaded
+            """
+        var (_, recap) = try local.run(yaml)
+        XCTAssertEqual(recap.first?.1.failed, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/reloaded"), "without the flag a failed host runs no handler")
+        try FileManager.default.removeItem(atPath: d + "/conf")
+        var options = RunOptions()
+        options.forceHandlers = true
+        (_, recap) = try local.run(yaml, options: options)
+        XCTAssertEqual(recap.first?.1.failed, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: d + "/reloaded"), "--force-handlers runs it")
+    }
 }

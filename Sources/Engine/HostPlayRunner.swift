@@ -147,7 +147,8 @@ final class HostPlayRunner: @unchecked Sendable {
             guard let preparedTask = try? prepare(task) else { break }
             prepared[j] = preparedTask
             guard case .items(let items) = preparedTask else { continue }
-            for (k, item) in items.enumerated() {
+            // A task with its own environment probes on its own, with that environment.
+            for (k, item) in items.enumerated() where task.environment.isEmpty {
                 guard let item, let snippet = try? item.module.probe(item.context) else { continue }
                 batch.add(key: j * 10_000 + k, script: snippet)
                 needsBecome = needsBecome || item.context.become
@@ -233,6 +234,13 @@ final class HostPlayRunner: @unchecked Sendable {
             let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
             let module = try spec.make(arguments)
             var context = makeContext(scope: itemScope, become: task.become ?? play.become)
+            if !task.environment.isEmpty {
+                let rendered = try TemplateEngine.renderValue(.dict(task.environment), variables: itemScope,
+                                                              origin: task.keywordLocations["environment"] ?? task.location)
+                let variables = rendered.dictValue ?? [:]
+                redactor.register(variables: variables)
+                context.connection = EnvironmentConnection(connection, environment: variables.keys.sorted().map { ($0, variables[$0]!.text) })
+            }
             // Task `check_mode:` / `diff:` win over --check / --diff (Ansible's rule).
             context.checkMode = task.checkMode ?? options.checkMode
             context.diffMode = task.diff ?? options.diffMode
@@ -306,7 +314,7 @@ final class HostPlayRunner: @unchecked Sendable {
                     var probe = attempt == 1 ? probes[index * 10_000 + k] : nil
                     if probe == nil, let snippet = try item.module.probe(item.context) {
                         let r = try pool.clock.time(.probe, of: host) {
-                            try connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
+                            try item.context.connection.run(TaskContext.withSystemPath(snippet), stdin: Data(), become: item.context.become, timeout: nil, onOutput: nil)
                         }
                         probe = ProbeResult(output: r.stdoutText + r.stderrText, exitStatus: r.exitStatus)
                     }

@@ -80,6 +80,8 @@ public struct PlaybookTask: Sendable {
     public var until: [String]? = nil
     /// `no_log`: the task's messages and diff are not shown (its status and name are).
     public var noLog = false
+    /// `environment:` (the play's under the task's): variables for the task's commands, templated.
+    public var environment: [String: Value] = [:]
     public var retries = 3
     public var delay = 5
     public var register: String?

@@ -5,21 +5,21 @@ import ProvisionCore
 public enum PlaybookLoader {
     public static let playKeywords: [String] = [
         "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts", "any_errors_fatal",
-        "tasks", "handlers", "pre_tasks", "post_tasks", "roles",
+        "environment", "tasks", "handlers", "pre_tasks", "post_tasks", "roles",
     ]
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
         "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
-        "check_mode", "diff", "until", "retries", "delay", "no_log",
+        "check_mode", "diff", "until", "retries", "delay", "no_log", "environment",
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
         "include", "delegate_to", "run_once",
         "with_dict", "with_list", "with_fileglob", "async", "poll",
-        "environment", "local_action",
+        "local_action",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
-        "serial", "strategy", "max_fail_percentage", "environment",
+        "serial", "strategy", "max_fail_percentage",
         "vars_prompt", "connection", "remote_user", "order", "tags", "collections",
     ]
 
@@ -165,6 +165,17 @@ public enum PlaybookLoader {
             }
             if let list = node["handlers"] { play.handlers = try tasks(list, key: "handlers", handlers: true, roles: roles) }
             play.handlers += roles.handlers
+            // The play's environment under each task's own (Ansible's order).
+            if let e = node["environment"] {
+                let playEnvironment = try environment(e)
+                func withPlayEnvironment(_ task: PlaybookTask) -> PlaybookTask {
+                    var task = task
+                    task.environment = playEnvironment.merging(task.environment) { $1 }
+                    return task
+                }
+                play.tasks = play.tasks.map(withPlayEnvironment)
+                play.handlers = play.handlers.map(withPlayEnvironment)
+            }
             play.roles = roles.roles
             return play
         }
@@ -309,6 +320,7 @@ public enum PlaybookLoader {
             if let f = node["failed_when"] { task.failedWhen = try conditions(f) }
             if let u = node["until"] { task.until = try conditions(u) }
             if let n = node["no_log"] { task.noLog = try bool(n, "no_log") }
+            if let e = node["environment"] { task.environment = try environment(e) }
             if let r = node["retries"] { task.retries = try count(r, "retries", in: 0...1000) }
             if let d = node["delay"] { task.delay = try count(d, "delay", in: 0...3600) }
             if task.until == nil, let extra = node.entry("retries") ?? node.entry("delay") {
@@ -419,6 +431,22 @@ public enum PlaybookLoader {
                 throw InputError("\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound)", at: node.location)
             }
             return value
+        }
+
+        /// `environment:` a mapping of variable names (as a shell accepts them) to values.
+        func environment(_ node: LocatedValue) throws -> [String: Value] {
+            guard let entries = node.entries else {
+                throw InputError("environment must be a mapping of variable names to values", at: node.location)
+            }
+            var result: [String: Value] = [:]
+            for e in entries {
+                guard e.key.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                    throw InputError("environment: '\(e.key)' is not a variable name", at: e.keyLocation,
+                                     hint: "letters, digits and _, not starting with a digit")
+                }
+                result[e.key] = e.value.value
+            }
+            return result
         }
 
         func identifier(_ node: LocatedValue, _ what: String) throws -> String {

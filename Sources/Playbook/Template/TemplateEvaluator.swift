@@ -203,6 +203,12 @@ final class Evaluator {
                 return try callMethod(try eval(base), method, values)
             }
             if case .name("range") = callee { return try range(values) }
+            if case .name(let n) = callee, ["lookup", "query", "q"].contains(n) {
+                let found = try TemplateLookup.values(values, playbookDirectory: try? lookup("playbook_dir").text,
+                                                      roleDirectory: try? lookup("role_path").text)
+                if found.contains(where: \.containsSecret) { touchedSecret = true }
+                return n == "lookup" ? (found.count == 1 ? found[0] : .string(found.map(outputText).joined(separator: ","))) : .list(found)
+            }
             throw EvaluationFailure(message: "\(Evaluator.pathText(callee)) is not callable")
         case .filter(let base, let name, let args, let kwargs):
             return try filter(base, name, args, kwargs)

@@ -390,17 +390,22 @@ final class HostPlayRunner: @unchecked Sendable {
     /// `until` on the result of one attempt (registered under the task's `register:` name);
     /// a condition that cannot be evaluated counts as not holding.
     func untilHolds(_ conditions: [String], task: PlaybookTask, item: PreparedItem, result: [String: Value]) -> Bool {
+        let at = task.keywordLocations["until"] ?? task.location
+        return (try? TemplateEngine.evaluateConditions(conditions, variables: resultScope(task, item: item, result: result), origin: at)) == true
+    }
+
+    /// The item's variables with this attempt's result under the task's `register:` name:
+    /// what `until`, `changed_when` and `failed_when` read.
+    func resultScope(_ task: PlaybookTask, item: PreparedItem, result: [String: Value]) -> VariableScope {
         var scope = item.scope
         if let register = task.register { scope.add([register: .dict(result)], at: .registered) }
-        let at = task.keywordLocations["until"] ?? task.location
-        return (try? TemplateEngine.evaluateConditions(conditions, variables: scope, origin: at)) == true
+        return scope
     }
 
     func applyResultConditions(_ task: PlaybookTask, item: PreparedItem, result: inout [String: Value],
                                outcome: inout TaskOutcome, error: inout Error?) {
         guard task.changedWhen != nil || task.failedWhen != nil else { return }
-        var scope = item.scope
-        if let register = task.register { scope.add([register: .dict(result)], at: .registered) }
+        var scope = resultScope(task, item: item, result: result)
         do {
             if let conditions = task.changedWhen {
                 let at = task.keywordLocations["changed_when"] ?? task.location

@@ -103,12 +103,7 @@ public final class PlaybookRunner: @unchecked Sendable {
     public static func loadDefaults(_ play: Play) throws -> [String: Value] {
         let path = play.baseDirectory + "/group_vars/all.yml"
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        let loaded = try YAMLDocument.loadValue(path: path)
-        switch loaded.value {
-        case .null: return [:]
-        case .dict(let d): return d
-        default: throw InputError("group_vars/all.yml must be a mapping of variables", at: loaded.location)
-        }
+        return try YAMLDocument.loadVariables(path: path, notAMapping: "group_vars/all.yml must be a mapping of variables")
     }
 
     /// Runs each job on its own thread, at most `limit` at a time; returns when all are done.

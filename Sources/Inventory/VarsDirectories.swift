@@ -54,12 +54,7 @@ struct VarsDirectories {
     }
 
     static func mapping(_ path: String) throws -> [String: Value] {
-        let loaded = try YAMLDocument.loadValue(path: path)
-        switch loaded.value {
-        case .null: return [:]
-        case .dict(let d): return d
-        default: throw InputError("\(path) must be a mapping of variables", at: loaded.location,
-                                  hint: "write one `name: value` per line")
-        }
+        try YAMLDocument.loadVariables(path: path, notAMapping: "\(path) must be a mapping of variables",
+                                       hint: "write one `name: value` per line")
     }
 }

@@ -55,12 +55,7 @@ extension Play {
         for file in varsFiles {
             if skippingTemplated, TemplateEngine.isTemplate(file) { continue }
             let path = file.hasPrefix("/") ? file : baseDirectory + "/" + file
-            let loaded = try YAMLDocument.loadValue(path: path)
-            switch loaded.value {
-            case .null: continue
-            case .dict(let d): vars.merge(d) { $1 }
-            default: throw InputError("vars file must be a mapping of variables", at: loaded.location)
-            }
+            vars.merge(try YAMLDocument.loadVariables(path: path, notAMapping: "vars file must be a mapping of variables")) { $1 }
         }
         return vars
     }

@@ -123,7 +123,7 @@ extension PlaybookLoader.Loader {
     /// and the preflight see every candidate's tasks.
     func templatedIncludedTasks(_ include: TaskInclude, handlers: Bool, roles: RoleCollector, directory: String) throws -> [PlaybookTask] {
         let name = try Self.expression(forTemplate: include.file, at: include.location, keyword: include.keyword)
-        let pattern = include.file.replacingOccurrences(of: #"\{\{.*?\}\}"#, with: "*", options: .regularExpression)
+        let pattern = TemplatedFileName.pattern(include.file)
         let folder = (pattern as NSString).deletingLastPathComponent, leaf = (pattern as NSString).lastPathComponent
         guard !folder.contains("*") else {
             throw InputError("\(include.keyword): a template in the directory part of '\(include.file)' is not supported",
@@ -133,8 +133,7 @@ extension PlaybookLoader.Loader {
         var seen = Set<String>()
         for base in [directory, roles.baseDirectory] where seen.insert(base).inserted {
             let dir = URL(fileURLWithPath: base).appendingPathComponent(folder).path
-            let matches = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-                .filter { fnmatch(leaf, $0, 0) == 0 && !Self.isDirectory(dir + "/" + $0) }.sorted()
+            let matches = TemplatedFileName.files(matching: leaf, in: dir)
             if !matches.isEmpty { files = matches.map { folder.isEmpty ? $0 : folder + "/" + $0 }; break }
         }
         guard !files.isEmpty else {

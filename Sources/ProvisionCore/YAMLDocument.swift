@@ -92,6 +92,17 @@ public enum YAMLDocument {
         return try loadValue(text: text, file: path)
     }
 
+    /// A file of variables (`name: value` lines): an empty file has none; anything but a
+    /// mapping is an error at its location, saying `notAMapping` (and `hint`).
+    public static func loadVariables(path: String, notAMapping: String, hint: String? = nil) throws -> [String: Value] {
+        let loaded = try loadValue(path: path)
+        switch loaded.value {
+        case .null: return [:]
+        case .dict(let d): return d
+        default: throw InputError(notAMapping, at: loaded.location, hint: hint)
+        }
+    }
+
     /// Parses one YAML document. An empty document is `null` at line 1.
     public static func loadValue(text: String, file: String) throws -> LocatedValue {
         let node: Node?

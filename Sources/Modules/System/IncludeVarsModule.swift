@@ -22,9 +22,9 @@ public struct IncludeVarsModule: Module {
 
     init(_ args: ModuleArguments) throws {
         let file = try args.requiredString("file")
-        let taskFile = args.taskLocation?.file
-        guard let found = Self.candidates(for: file, taskFile: taskFile).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw args.error("file", "'\(file)' not found (looked in: \(Self.candidates(for: file, taskFile: taskFile).joined(separator: ", ")))")
+        let candidates = Self.candidates(for: file, taskFile: args.taskLocation?.file)
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw args.error("file", "'\(file)' not found (looked in: \(candidates.joined(separator: ", ")))")
         }
         path = found
         let values = try Self.load(found)
@@ -51,12 +51,7 @@ public struct IncludeVarsModule: Module {
     }
 
     static func load(_ path: String) throws -> [String: Value] {
-        let loaded = try YAMLDocument.loadValue(path: path)
-        switch loaded.value {
-        case .null: return [:]
-        case .dict(let values): return values
-        default: throw InputError("include_vars: \(path) must be a mapping of variables", at: loaded.location)
-        }
+        try YAMLDocument.loadVariables(path: path, notAMapping: "include_vars: \(path) must be a mapping of variables")
     }
 
     /// The variables a task sets, before it runs: every file its (maybe templated) name can
@@ -64,7 +59,7 @@ public struct IncludeVarsModule: Module {
     static func variablesNamed(by task: PlaybookTask) -> [String] {
         if let name = task.arguments["name"]?.stringValue, !TemplateEngine.isTemplate(name) { return [name] }
         guard let file = (task.arguments["file"] ?? task.arguments["_raw_params"])?.stringValue else { return [] }
-        let pattern = file.replacingOccurrences(of: #"\{\{.*?\}\}"#, with: "*", options: .regularExpression)
+        let pattern = TemplatedFileName.pattern(file)
         var names = Set<String>()
         // The first place with a match, as the run looks (a name renders to one file).
         for candidate in candidates(for: pattern, taskFile: task.location.file) {
@@ -77,8 +72,7 @@ public struct IncludeVarsModule: Module {
 
     static func glob(_ pattern: String) -> [String] {
         guard pattern.contains("*") else { return FileManager.default.fileExists(atPath: pattern) ? [pattern] : [] }
-        let directory = (pattern as NSString).deletingLastPathComponent, name = (pattern as NSString).lastPathComponent
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return entries.filter { fnmatch(name, $0, 0) == 0 }.sorted().map { directory + "/" + $0 }
+        let directory = (pattern as NSString).deletingLastPathComponent
+        return TemplatedFileName.files(matching: (pattern as NSString).lastPathComponent, in: directory).map { directory + "/" + $0 }
     }
 }

@@ -99,7 +99,7 @@ struct ReferenceWalker {
         case .call(let callee, let args):
             if case .attribute(let b, _) = callee { walk(b, line: line, guarded: guarded) }
             // lookup('file', …) reads files beside the playbook: it depends on playbook_dir.
-            if case .name(let n) = callee, ["lookup", "query", "q"].contains(n) { walk(.name("playbook_dir"), line: line, guarded: false) }
+            if case .name(let n) = callee, TemplateLookup.functionNames.contains(n) { walk(.name("playbook_dir"), line: line, guarded: false) }
             args.forEach { walk($0, line: line, guarded: false) }
         case .filter(let b, let name, let args, let kwargs):
             walk(b, line: line, guarded: guarded || name == "default" || name == "d")

@@ -203,7 +203,7 @@ final class Evaluator {
                 return try callMethod(try eval(base), method, values)
             }
             if case .name("range") = callee { return try range(values) }
-            if case .name(let n) = callee, ["lookup", "query", "q"].contains(n) {
+            if case .name(let n) = callee, TemplateLookup.functionNames.contains(n) {
                 let found = try TemplateLookup.values(values, playbookDirectory: try? lookup("playbook_dir").text,
                                                       roleDirectory: try? lookup("role_path").text)
                 if found.contains(where: \.containsSecret) { touchedSecret = true }

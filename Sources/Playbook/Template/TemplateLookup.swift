@@ -8,6 +8,9 @@ import ProvisionCore
 /// and beside the playbook; its last newline is dropped. Other lookups are refused by name.
 enum TemplateLookup {
     static let supported = ["env", "file"]
+    /// The functions that call a lookup: `lookup` (one value, or the values joined by `,`),
+    /// `query` and `q` (the list).
+    static let functionNames: Set<String> = ["lookup", "query", "q"]
 
     static func values(_ args: [Value], playbookDirectory: String?, roleDirectory: String?) throws -> [Value] {
         guard let kind = args.first?.text else { throw EvaluationFailure(message: "lookup() needs a lookup name, e.g. lookup('env', 'HOME')") }

@@ -96,5 +96,5 @@ enum TemplateBuiltins {
         "eq", "equalto", "ne", "lt", "le", "gt", "ge", "in", "match", "search", "odd", "even",
         "divisibleby", "lower", "upper",
     ]
-    static let functions: Set<String> = ["range", "lookup", "query", "q"]
+    static let functions: Set<String> = Set(["range"]).union(TemplateLookup.functionNames)
 }

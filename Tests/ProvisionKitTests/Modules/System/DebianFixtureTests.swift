@@ -3,6 +3,7 @@ import XCTest
 @testable import Modules
 @testable import Playbook
 @testable import ProvisionCore
+@testable import Transport
 
 /// Facts and probe output captured on lab hosts of kind debian (Debian 12 as on its AMI:
 /// systemd, apt, no policy-rc.d) and tini (Debian without init, policy-rc.d forbids starts)
@@ -15,8 +16,8 @@ final class DebianFixtureTests: XCTestCase {
     /// The same on a tini host.
     static let sysvFacts = "id=debian\nversion=12\nlike=\narch=x86_64\nhostname=web-1\ninit=sysv\npm=apt-get\n"
 
-    func context(_ factsOutput: String, check: Bool) -> TaskContext {
-        TaskContext(hostName: "debian", connection: ReplayConnection(), facts: FactsGatherer.parse(factsOutput), become: true,
+    func context(_ factsOutput: String, check: Bool, connection: any Connection = ReplayConnection()) -> TaskContext {
+        TaskContext(hostName: "debian", connection: connection, facts: FactsGatherer.parse(factsOutput), become: true,
                     checkMode: check, diffMode: false, variables: [:], baseDirectory: "/tmp",
                     renderTemplate: { s, _ in try TemplateEngine.render(s, variables: [:]) },
                     connectionTo: { _ in throw ModuleError("none") }, playHosts: ["debian"], warn: { _ in })
@@ -79,10 +80,7 @@ final class DebianFixtureTests: XCTestCase {
     /// A tini host (sysv scripts, no systemd): `service` and `update-rc.d`, never systemctl.
     func testSysvServiceIsStartedWithServiceAndEnabledWithUpdateRcD() throws {
         let replay = ReplayConnection()
-        let context = TaskContext(hostName: "web-1", connection: replay, facts: FactsGatherer.parse(Self.sysvFacts), become: true,
-                                  checkMode: false, diffMode: false, variables: [:], baseDirectory: "/tmp",
-                                  renderTemplate: { s, _ in try TemplateEngine.render(s, variables: [:]) },
-                                  connectionTo: { _ in throw ModuleError("none") }, playHosts: ["web-1"], warn: { _ in })
+        let context = context(Self.sysvFacts, check: false, connection: replay)
         let probe = try XCTUnwrap(try apache2().probe(context))
         XCTAssertTrue(probe.contains("/etc/init.d/apache2") && probe.contains("/etc/rc[2345].d/S[0-9][0-9]apache2"), probe)
         XCTAssertFalse(probe.contains("systemctl"), probe)

@@ -19,18 +19,24 @@ public struct CommandResult: Sendable, Equatable {
 
 public enum OutputStreamKind: Sendable { case stdout, stderr }
 
-/// Where a file put on a host ends up, and who may read it.
+/// Where a file put on a host ends up, who may read it, and what it must pass first.
 public struct FileAttributes: Sendable, Equatable {
     /// Permission bits, e.g. 0o640.
     public var mode: Int
     /// Owner and group to set (needs `become` unless they are the login user's).
     public var owner: String?
     public var group: String?
+    /// A shell command the new file must pass before it replaces the destination (Ansible's
+    /// `validate`); `%s` becomes `/dev/fd/8`, an open descriptor of the new file in the
+    /// writer's private directory, so no one can swap what is checked. A refusal throws
+    /// `FileValidationFailed`.
+    public var validation: String?
 
-    public init(mode: Int = 0o644, owner: String? = nil, group: String? = nil) {
+    public init(mode: Int = 0o644, owner: String? = nil, group: String? = nil, validation: String? = nil) {
         self.mode = mode
         self.owner = owner
         self.group = group
+        self.validation = validation
     }
 }
 

@@ -81,7 +81,7 @@ extension LibSSH2Loop {
     func put<S: ByteSource>(source: S, to path: String, attributes: FileAttributes, become: Bool) throws {
         var source = source
         let (dir, base) = RemoteCommand.split(path)
-        if !become {
+        if !become && attributes.validation == nil {
             // Straight into the destination directory as the login user, then rename.
             let temp = "\(dir)/.\(base).provision-\(RemoteCommand.randomSuffix())"
             try sftpWrite(&source, to: temp, mode: attributes.mode, finalPath: path)
@@ -94,7 +94,7 @@ extension LibSSH2Loop {
             }
             return
         }
-        // Through a private temporary directory, then installed by root next to the destination.
+        // Through a private temporary directory, then installed (by root with become) next to the destination.
         let made = try exec("mktemp -d", stdin: Data(), timeout: nil, onOutput: nil)
         let tempDir = made.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard made.exitStatus == 0, !tempDir.isEmpty else {
@@ -108,12 +108,13 @@ extension LibSSH2Loop {
             throw error
         }
         let script = RemoteCommand.installScript(source: staged, path: path, attributes: attributes, cleanup: tempDir)
-        let result = try exec(script, become: true, stdin: Data(), timeout: nil, onOutput: nil)
+        let result = try exec(script, become: become, stdin: Data(), timeout: nil, onOutput: nil)
         if result.exitStatus != 0 {
             _ = try? exec("rm -rf -- \(Shell.quote(tempDir))", stdin: Data(), timeout: nil, onOutput: nil)
             if RemoteCommand.sudoWantsPassword(exitStatus: result.exitStatus, stderr: result.stderr) {
                 throw ConnectionError.sudoNeedsPassword(host: host)
             }
+            if let refused = SafeFileWrite.validationFailure(path: path, attributes: attributes, result: result) { throw refused }
             throw RemoteFileError(host: host, path: path, message: firstLine(result.stderrText))
         }
         _ = dir

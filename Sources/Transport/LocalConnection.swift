@@ -31,6 +31,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         let script = SafeFileWrite.script(path: path, attributes: attributes, source: .stdin)
         let result = try run(script, stdin: data, become: become, timeout: nil, onOutput: nil)
         guard result.succeeded else {
+            if let refused = SafeFileWrite.validationFailure(path: path, attributes: attributes, result: result) { throw refused }
             throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
@@ -39,6 +40,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         let script = SafeFileWrite.script(path: path, attributes: attributes, source: .file(localPath))
         let result = try run(script, stdin: Data(), become: become, timeout: nil, onOutput: nil)
         guard result.succeeded else {
+            if let refused = SafeFileWrite.validationFailure(path: path, attributes: attributes, result: result) { throw refused }
             throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }

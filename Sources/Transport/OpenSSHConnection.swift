@@ -141,6 +141,7 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
             if become, RemoteCommand.sudoWantsPassword(exitStatus: result.exitStatus, stderr: result.stderr) {
                 throw ConnectionError.sudoNeedsPassword(host: hostName)
             }
+            if let refused = SafeFileWrite.validationFailure(path: path, attributes: attributes, result: result) { throw refused }
             throw RemoteFileError(host: hostName, path: path, message: OpenSSHConnection.firstLine(result.stderrText))
         }
     }

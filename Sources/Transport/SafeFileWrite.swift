@@ -13,10 +13,14 @@ import ProvisionCore
 /// 2. A private directory (`mktemp -d`: 0700, ours) is made there and entered the same way;
 ///    no other user can touch what is inside it.
 /// 3. The file is created there empty, given its owner and mode, then filled.
-/// 4. `mv -T` renames it to `../NAME`: `..` of the private directory is the pinned directory
+/// 4. With a `validation` command, the command checks the file through an open descriptor
+///    (`/dev/fd/8`), not a path: a path into the destination directory could be redirected
+///    by its owner (renaming our private directory there is allowed to them), a descriptor
+///    cannot, and it survives a validator that changes directory.
+/// 5. `mv -T` renames it to `../NAME`: `..` of the private directory is the pinned directory
 ///    (no one else may move a directory they cannot write), and `-T` replaces a symbolic
 ///    link found at NAME instead of writing through it; the link's target is never touched.
-/// 5. Whatever happens, the private directory (and `cleanup`, a staging directory) is removed.
+/// 6. Whatever happens, the private directory (and `cleanup`, a staging directory) is removed.
 ///
 /// Known limit: a root-owned symbolic link on the way is followed by the kernel as a whole,
 /// so its target path is trusted as written.
@@ -85,6 +89,19 @@ public enum SafeFileWrite {
         case .stdin: lines.append("cat >> f")
         case .file(let staged): lines.append("cat -- \(Shell.quote(staged)) >> f")
         }
+        if let validation = attributes.validation {
+            lines += [
+                "exec 8< f",
+                "set +e",
+                // A subshell: the command may change directory or variables, the script goes on here.
+                "( " + validation.replacingOccurrences(of: "%s", with: checkedPath),
+                ") </dev/null",
+                "provision_s=$?",
+                "set -e",
+                "exec 8<&-",
+                "if [ \"$provision_s\" -ne 0 ]; then echo \"\(validationMark)$provision_s\" >&2; exit \(validationExit); fi",
+            ]
+        }
         lines += [
             "mv -f -T -- f \"../$b\"",
             "inside=",
@@ -93,6 +110,24 @@ public enum SafeFileWrite {
             "t=",
         ]
         return lines.joined(separator: "\n")
+    }
+
+    /// What `%s` becomes in a validation command.
+    static let checkedPath = "/dev/fd/8"
+
+    /// The exit status and last stderr line by which the script says the validation refused.
+    static let validationExit: Int32 = 97
+    static let validationMark = "provision-validation-failed: exit "
+
+    /// The validation's refusal, if that is why `result` failed (the mark line removed).
+    public static func validationFailure(path: String, attributes: FileAttributes, result: CommandResult) -> FileValidationFailed? {
+        guard let command = attributes.validation, result.exitStatus == validationExit else { return nil }
+        var lines = result.stderrText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.last == "" { lines.removeLast() }
+        guard let last = lines.last, last.hasPrefix(validationMark), let status = Int32(last.dropFirst(validationMark.count)) else { return nil }
+        lines.removeLast()
+        return FileValidationFailed(path: path, command: command, exitStatus: status, stdout: result.stdoutText,
+                                    stderr: lines.joined(separator: "\n"))
     }
 
     /// `text` inside a double-quoted shell string: only `"`, `\`, `$` and backquote are special there.

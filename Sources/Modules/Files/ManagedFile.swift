@@ -184,10 +184,13 @@ public struct ManagedFile: Sendable {
                                     what: "backing up \(plan.path)")
             registered["backup_file"] = .string(r.stdoutText)
         }
-        if let validate {
-            try validateThenMove(content, plan, validate, context)
-        } else {
-            try put(content, to: plan.path, plan.putAttributes, context)
+        var attributes = plan.putAttributes
+        attributes.validation = validate
+        do {
+            try put(content, to: plan.path, attributes, context)
+        } catch let refused as FileValidationFailed {
+            throw ModuleError(refused.description, registered: ["rc": .int(Int(refused.exitStatus)), "stdout": .string(refused.stdout),
+                                                             "stderr": .string(refused.stderr)])
         }
         return TaskOutcome(changed: true, registered: registered)
     }
@@ -196,33 +199,6 @@ public struct ManagedFile: Sendable {
         switch content {
         case .data(let d): try context.connection.put(d, to: path, attributes: attributes, become: context.become)
         case .localFile(let p): try context.connection.put(file: p, to: path, attributes: attributes, become: context.become)
-        }
-    }
-
-    /// The new file goes to a temporary name beside the destination (final owner and mode
-    /// already set), the validator checks it there, and only then it replaces the destination.
-    func validateThenMove(_ content: Content, _ plan: Plan, _ validate: String, _ context: TaskContext) throws {
-        let directory = (plan.path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.provision-validate-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        try put(content, to: temporary, plan.putAttributes, context)
-        let qt = Shell.quote(temporary)
-        let command = validate.replacingOccurrences(of: "%s", with: qt)
-        let script = """
-            { \(command)
-            } </dev/null
-            s=$?
-            if [ "$s" -ne 0 ]; then rm -f -- \(qt); exit "$s"; fi
-            mv -f -T -- \(qt) \(Shell.quote(plan.path)) || { rm -f -- \(qt); exit 99; }
-            """
-        let result = try context.connection.run(TaskContext.withSystemPath(script), stdin: Data(), become: context.become,
-                                                timeout: nil, onOutput: nil)
-        guard result.succeeded else {
-            let output = (result.stdoutText + "\n" + result.stderrText).trimmingCharacters(in: .whitespacesAndNewlines)
-            let detail = output.split(separator: "\n").suffix(5).joined(separator: " | ")
-            if result.exitStatus == 99 { throw ModuleError("moving the validated file into place at \(plan.path) failed: \(detail)") }
-            throw ModuleError("validation of \(plan.path) failed (\(validate), exit \(result.exitStatus)); the file was not changed"
-                              + (detail.isEmpty ? "" : ": \(detail)"),
-                              registered: ["rc": .int(Int(result.exitStatus)), "stdout": .string(result.stdoutText), "stderr": .string(result.stderrText)])
         }
     }
 }

@@ -141,6 +141,78 @@ final class SafeFileWriteTests: XCTestCase {
         print("racing web user: \(failures) of 300 writes refused")
     }
 
+    /// `validate` on a file in the web user's directory: the web user renames every
+    /// temporary it sees and plants, at its name, a link to a root-only file or to a directory
+    /// whose `f` is such a link. The validator (root) must only ever read the new content.
+    func testAValidatorReadsOnlyTheNewFileWhileTheWebUserRaces() throws {
+        guard geteuid() == 0 else { throw Prerequisite.missing("needs root (a second user racing)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw Prerequisite.missing("setpriv missing") }
+        let web = dir + "/html", protected = dir + "/protected", bait = dir + "/bait"
+        try FileManager.default.createDirectory(atPath: web, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: bait, withIntermediateDirectories: true)
+        XCTAssertEqual(chown(web, 65534, 65534), 0)
+        try Data("root only\n".utf8).write(to: URL(fileURLWithPath: protected))
+        XCTAssertEqual(chmod(protected, 0o600), 0)
+        XCTAssertEqual(symlink(protected, bait + "/f"), 0)
+        let attack = """
+            cd \(Shell.quote(web)) || exit 1
+            n=0
+            while [ ! -e stop ]; do
+              for f in .provision-*; do
+                if [ -e "$f" ] && [ ! -L "$f" ]; then
+                  n=$((n+1)); mv -f -- "$f" "moved-$n" 2>/dev/null
+                  if [ $((n % 2)) = 0 ]; then ln -s \(Shell.quote(protected)) "$f"; else ln -s \(Shell.quote(bait)) "$f"; fi 2>/dev/null
+                fi
+              done
+            done
+            """
+        let attacker = Process()
+        attacker.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        attacker.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", attack]
+        attacker.standardOutput = FileHandle.nullDevice
+        attacker.standardError = FileHandle.nullDevice
+        try attacker.run()
+        let connection = LocalConnection()
+        var refusals = 0, leaks: [String] = []
+        // The validator prints what it checks and refuses, so every run shows what it read.
+        let attributes = FileAttributes(mode: 0o640, owner: "65534", group: "65534", validation: "sleep 0.01; cat %s >&2; false")
+        for i in 0..<200 {
+            do {
+                try connection.put(Data("new \(i)\n".utf8), to: web + "/site.conf", attributes: attributes, become: false)
+                XCTFail("a refusing validator let the file in")
+            } catch let refused as FileValidationFailed {
+                refusals += 1
+                if refused.stderr.contains("root only") { leaks.append(refused.stderr) }
+                XCTAssertEqual(refused.stderr, "new \(i)", "the validator read something else")
+            } catch {
+                // The racer may break the write itself (it renames the private directory): refused, never read.
+            }
+        }
+        XCTAssertTrue(FileManager.default.createFile(atPath: web + "/stop", contents: nil))
+        attacker.waitUntilExit()
+        XCTAssertEqual(leaks, [], "the validator read the root-only file")
+        XCTAssertGreaterThan(refusals, 0)
+        XCTAssertNil(info(web + "/site.conf"), "a refused file was put in place")
+        print("racing web user during validate: \(refusals) of 200 writes reached the validator")
+    }
+
+    /// A passing validator lets the file in; `%s` is the new content, whatever directory the
+    /// validator works in.
+    func testAPassingValidatorLetsTheFileIn() throws {
+        let connection = LocalConnection()
+        let path = dir + "/site.conf"
+        try connection.put(Data("good\n".utf8), to: path,
+                           attributes: FileAttributes(mode: 0o600, validation: "cd / && b=clobbered && grep -q good %s"), become: false)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "good\n")
+        XCTAssertEqual(info(path).map { Int($0.st_mode & 0o7777) }, 0o600)
+        XCTAssertThrowsError(try connection.put(Data("bad\n".utf8), to: path,
+                                                attributes: FileAttributes(validation: "grep -q good %s"), become: false)) { error in
+            XCTAssertEqual((error as? FileValidationFailed)?.exitStatus, 1, "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "good\n")
+        XCTAssertEqual(entries(dir), ["site.conf"], "a temporary was left behind")
+    }
+
     /// copy with content equal to a linked file's: the link is replaced, the linked file's
     /// owner and mode are not "fixed" through it.
     func testCopyNeverFixesAttributesThroughALink() throws {

@@ -200,57 +200,31 @@ final class HostPlayRunner: @unchecked Sendable {
         guard let spec = shared.spec(for: task) else {
             throw InputError("unknown module '\(task.module)'", at: task.location)
         }
-        let taskScope = scope.forTask(task, of: play)
         // Secrets by name are masked wherever they are defined: the task's and its role's vars too.
         let role = play.roleLayers(for: task)
         for layer in [task.vars, role.defaults, role.vars, role.params] where !layer.isEmpty { redactor.register(variables: layer) }
-        var items: [Value?] = [nil]
-        if let loop = task.loop {
-            let rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: task.location)
-            guard case .list(let list) = rendered else {
-                throw InputError("loop must be a list, got a \(rendered.kindName)", at: task.location)
-            }
-            items = try task.firstFound?.items(list, roleDirectory: task.role?.directory, baseDirectory: play.baseDirectory, at: task.location) ?? list
-            if items.isEmpty && task.firstFound != nil { return .skipped("with_first_found: no file found (skip: true)") }
+        let redactor = self.redactor
+        let planner = TaskPlanner(unknowns: .fail, rendered: { redactor.register(variables: $0) })
+        let plan = try planner.plan(task, of: play, spec: spec, hostScope: scope)
+        switch plan {
+        case .skipped(let why): return .skipped(why)
+        case .items(let items): return .items(items.map { $0.map { made(from: $0, of: task) } })
         }
-        var result: [PreparedItem?] = []
-        for item in items {
-            var itemScope = taskScope
-            if let item { itemScope.add([task.loopVariable: item], at: .loop, templated: false) }
-            var runs = true
-            for condition in task.when where !(try TemplateEngine.evaluateCondition(condition, variables: itemScope, origin: task.location)) {
-                runs = false
-                break
-            }
-            guard runs else { result.append(nil); continue }
-            var values: [String: Value] = [:]
-            for (key, raw) in task.arguments {
-                let rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
-                // `default(omit)`: the parameter is left out, as in Ansible.
-                if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
-                redactor.register(variables: [key: rendered])
-                values[key] = rendered
-            }
-            let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
-            let module = try spec.make(arguments)
-            var context = makeContext(scope: itemScope, become: task.become ?? play.become)
-            if !task.environment.isEmpty {
-                let rendered = try TemplateEngine.renderValue(.dict(task.environment), variables: itemScope,
-                                                              origin: task.keywordLocations["environment"] ?? task.location)
-                let variables = rendered.dictValue ?? [:]
-                redactor.register(variables: variables)
-                context.connection = EnvironmentConnection(connection, environment: variables.keys.sorted().map { ($0, variables[$0]!.text) })
-            }
-            // Task `check_mode:` / `diff:` win over --check / --diff (Ansible's rule).
-            context.checkMode = task.checkMode ?? options.checkMode
-            context.diffMode = task.diff ?? options.diffMode
-            context.roleDirectory = task.role?.directory
-            result.append(PreparedItem(module: module, context: context, label: item.map { label(for: $0) }, item: item, scope: itemScope))
+    }
+
+    /// The planned item with its context: this host's connection (with the task's
+    /// environment), check and diff mode.
+    func made(from planned: TaskPlanner.Item, of task: PlaybookTask) -> PreparedItem {
+        var context = makeContext(scope: planned.scope, become: task.become ?? play.become)
+        if !planned.environment.isEmpty {
+            context.connection = EnvironmentConnection(connection, environment: planned.environment)
         }
-        if result.allSatisfy({ $0 == nil }) {
-            return .skipped("conditional result was false")
-        }
-        return .items(result)
+        // Task `check_mode:` / `diff:` win over --check / --diff (Ansible's rule).
+        context.checkMode = task.checkMode ?? options.checkMode
+        context.diffMode = task.diff ?? options.diffMode
+        context.roleDirectory = task.role?.directory
+        return PreparedItem(module: planned.module, context: context, label: planned.item.map { label(for: $0) },
+                            item: planned.item, scope: planned.scope)
     }
 
     func label(for item: Value) -> String {

@@ -74,7 +74,6 @@ public enum RunPreflight {
         func staticOnly(_ values: [String: Value]) -> [String: Value] { values.filter { !dynamic.contains($0.key) } }
 
         var errors: [InputError] = []
-        var checked = Set<String>()
         for (index, play) in playbook.plays.enumerated() where index < plannedHosts.count {
             let playVars: [String: Value]
             do {
@@ -94,7 +93,7 @@ public enum RunPreflight {
                 let scope = layers.scope
                 for task in play.tasks + play.handlers where task.isSelected(tags: tags, skipTags: skipTags) {
                     guard let spec = ModuleRegistry.spec(named: task.module, in: specs) else { continue }
-                    if let error = check(task, of: play, spec: spec, scope: scope, dynamic: dynamic, checked: &checked),
+                    if let error = check(task, of: play, spec: spec, scope: scope, dynamic: dynamic),
                        !errors.contains(error) {
                         errors.append(error)
                     }
@@ -185,61 +184,21 @@ public enum RunPreflight {
         }
     }
 
-    /// The first problem of `task` on one host, or nil (fine, or known only at run time).
+    /// The first problem of `task` on one host, or nil (fine, or known only at run time):
+    /// the run's own planner, with what only a host knows left to the run.
     static func check(_ task: PlaybookTask, of play: Play, spec: ModuleSpec, scope: VariableScope,
-                      dynamic: Set<String>, checked: inout Set<String>) -> InputError? {
-        let taskScope = scope.forTask(task, of: play)
-        var items: [Value?] = [nil]
-        if let loop = task.loop {
-            let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
-            let rendered: Value
-            do {
-                rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: at)
-            } catch {
-                return definite(error, [loop], scope: taskScope, dynamic: dynamic)
-            }
-            guard case .list(let list) = rendered else {
-                let kind = rendered.kindName
-                return InputError("loop must be a list, not \("aeiou".contains(kind.prefix(1)) ? "an" : "a") \(kind)", at: at,
-                                  hint: "give a YAML list, or a variable that holds one")
-            }
-            do {
-                items = try task.firstFound?.items(list, roleDirectory: task.role?.directory, baseDirectory: play.baseDirectory, at: at) ?? list
-            } catch let error as InputError {
-                return error
-            } catch { return nil }
+                      dynamic: Set<String>) -> InputError? {
+        let plan: TaskPlanner.Plan
+        do {
+            plan = try TaskPlanner(unknowns: .leaveToRun(dynamic: dynamic)).plan(task, of: play, spec: spec, hostScope: scope)
+        } catch let error as InputError {
+            return error
+        } catch {
+            return InputError("\(task.module): \(error)", at: task.location)
         }
-        for item in items {
-            var itemScope = taskScope
-            if let item { itemScope.add([task.loopVariable: item], at: .loop, templated: false) }
-            // A condition that is false, or needs a host to decide, leaves the task to the run.
-            guard (try? TemplateEngine.evaluateConditions(task.when, variables: itemScope, origin: task.location)) == true else { continue }
-            var values: [String: Value] = [:]
-            var rendersStatically = true
-            for (key, raw) in task.arguments {
-                let rendered: Value
-                do {
-                    rendered = try TemplateEngine.renderValue(raw, variables: itemScope, origin: task.argumentLocations[key] ?? task.location)
-                } catch {
-                    if let problem = definite(error, [raw], scope: itemScope, dynamic: dynamic) { return problem }
-                    rendersStatically = false
-                    break
-                }
-                if case .string(let text) = rendered, text == TemplateEngine.omitPlaceholder { continue }
-                values[key] = rendered
-            }
-            guard rendersStatically else { continue }
-            let key = task.location.description + "\u{0}" + Value.dict(values).jsonText
-            guard checked.insert(key).inserted else { continue }
-            let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
-            do {
-                _ = try spec.make(arguments)
-            } catch let error as InputError {
-                return error
-            } catch {
-                return InputError("\(task.module): \(error)", at: task.location)
-            }
-            if let error = checkLocalSource(spec, arguments, task: task, baseDirectory: play.baseDirectory) { return error }
+        guard case .items(let items) = plan else { return nil }
+        for item in items.compactMap({ $0 }) {
+            if let error = checkLocalSource(spec, item.arguments, task: task, baseDirectory: play.baseDirectory) { return error }
         }
         return nil
     }

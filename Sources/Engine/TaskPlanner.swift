@@ -73,7 +73,7 @@ struct TaskPlanner {
         for item in items {
             var itemScope = taskScope
             if let item { itemScope.add([task.loopVariable: item], at: .loop, templated: false) }
-            planned.append(try planItem(task, spec: spec, item: item, scope: itemScope))
+            planned.append(try planItem(task, of: play, spec: spec, item: item, scope: itemScope))
         }
         if planned.allSatisfy({ $0 == nil }) {
             return .skipped("conditional result was false")
@@ -81,7 +81,7 @@ struct TaskPlanner {
         return .items(planned)
     }
 
-    private func planItem(_ task: PlaybookTask, spec: ModuleSpec, item: Value?, scope: VariableScope) throws -> Item? {
+    private func planItem(_ task: PlaybookTask, of play: Play, spec: ModuleSpec, item: Value?, scope: VariableScope) throws -> Item? {
         do {
             guard try TemplateEngine.evaluateConditions(task.when, variables: scope, origin: task.location) else { return nil }
         } catch {
@@ -115,7 +115,9 @@ struct TaskPlanner {
             }
         }
         rendered?(values.merging(environment.map { ($0.name, Value.string($0.value)) }) { $1 })
-        let arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
+        var arguments = ModuleArguments(module: task.module, values: values, locations: task.argumentLocations, taskLocation: task.location)
+        arguments.baseDirectory = play.baseDirectory
+        arguments.roleDirectory = task.role?.directory
         return Item(module: try spec.make(arguments), arguments: arguments, item: item, scope: scope, environment: environment)
     }
 

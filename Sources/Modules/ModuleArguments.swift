@@ -8,6 +8,10 @@ public struct ModuleArguments: Sendable {
     public var locations: [String: SourceLocation]
     public var taskLocation: SourceLocation?
     public var module: String
+    /// Where the task's controller files are looked for (`ControllerFiles`): the play's
+    /// directory and the task's role, when the planner knows them.
+    public var baseDirectory: String? = nil
+    public var roleDirectory: String? = nil
     /// The module's parameters, as its spec declares them (set when the spec makes the module).
     var declared: [ParameterSpec] = []
 

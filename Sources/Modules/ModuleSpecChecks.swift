@@ -16,7 +16,7 @@ extension ModuleSpec {
             let at = arguments.locations[key] ?? arguments.taskLocation
             guard let parameter = parameter(named: key) else {
                 if setsVariablesFromKeys {
-                    if key.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) == nil {
+                    if !VariableName.isValid(key) {
                         problems.append(InputError("\(module): '\(key)' is not a valid variable name", at: at,
                                                    hint: "a name is letters, digits and _, not starting with a digit"))
                     }

@@ -1,3 +1,5 @@
+import ProvisionCore
+
 /// Splits `key=value key2='quoted value'` strings the way Ansible does: shell-like quoting,
 /// and never inside `{{ … }}` or `{% … %}`.
 public enum ArgumentSplitter {
@@ -84,9 +86,7 @@ public enum ArgumentSplitter {
     public static func keyValue(_ token: String) -> (key: String, value: String)? {
         guard let eq = token.firstIndex(of: "=") else { return nil }
         let key = token[..<eq]
-        guard let first = key.first, first.isLetter || first == "_",
-              key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
-        else { return nil }
+        guard VariableName.isValid(String(key)) else { return nil }
         return (String(key), String(token[token.index(after: eq)...]))
     }
 }

@@ -1,43 +1,77 @@
 import Foundation
 
-/// Where a file a task names on the controller is looked for: `template: src=`, and the
-/// `src` of `copy` and `unarchive`. The one rule, used by `validate`, the preflight and the
-/// modules themselves. A task from a role looks in the role first (as Ansible does), then
-/// beside the playbook.
+/// Where a file a task names on the controller is looked for: the one rule, Ansible's search
+/// path, for `template: src=`, `copy`/`unarchive` `src`, `lookup('file')`, `include_vars` and
+/// `with_first_found`; used by `validate`, the preflight and the modules themselves.
+///
+/// A relative name is looked for in the task's role (its subdirectory for the kind, then the
+/// role itself), then beside the playbook (the same two), then, when the task's own file is
+/// known, beside that file (in a `tasks/` directory: its parent's subdirectory first).
 public enum ControllerFiles {
     public enum Kind: Sendable {
-        /// `template: src=`: the role's `templates/` and the role itself; then beside the
-        /// playbook, its `templates/` and `../templates/`.
+        /// `template: src=` (`templates/`; also the repository's `../templates/`, beside
+        /// `playbooks/`).
         case template
-        /// `copy`/`unarchive` `src`: the role's `files/` and the role itself; then beside
-        /// the playbook and its `files/`.
+        /// `copy`/`unarchive` `src`, `lookup('file')` (`files/`).
         case file
+        /// `include_vars` (`vars/`).
+        case vars
+
+        var subdirectory: String {
+            switch self {
+            case .template: return "templates"
+            case .file: return "files"
+            case .vars: return "vars"
+            }
+        }
+    }
+
+    /// The directories searched, in order: for the role (if any), then the playbook's
+    /// directory, each of `subdirectories` and then the directory itself.
+    public static func searchDirectories(_ subdirectories: [String], baseDirectory: String, roleDirectory: String?) -> [String] {
+        var directories: [String] = []
+        for root in [roleDirectory, baseDirectory].compactMap({ $0 }) {
+            directories += subdirectories.map { joined(root, $0) } + [standardized(root)]
+        }
+        return unique(directories)
     }
 
     /// The places `src` may be, in order, as absolute standardized paths. `baseDirectory`
-    /// is the play's directory; `roleDirectory` the task's role, if it comes from one.
-    public static func candidates(_ src: String, kind: Kind, baseDirectory: String, roleDirectory: String? = nil) -> [String] {
+    /// is the play's directory; `roleDirectory` the task's role, if it comes from one;
+    /// `taskFile` the file the task is written in, when it counts (`include_vars`).
+    public static func candidates(_ src: String, kind: Kind, baseDirectory: String, roleDirectory: String? = nil,
+                                  taskFile: String? = nil) -> [String] {
         if src.hasPrefix("/") { return [src] }
         if src.hasPrefix("~/") { return [NSString(string: src).expandingTildeInPath] }
-        var relative: [(String, String)] = []
-        switch kind {
-        case .template:
-            if let roleDirectory { relative += [(roleDirectory, "templates/" + src), (roleDirectory, src)] }
-            relative += [(baseDirectory, src), (baseDirectory, "templates/" + src), (baseDirectory, "../templates/" + src)]
-        case .file:
-            if let roleDirectory { relative += [(roleDirectory, "files/" + src), (roleDirectory, src)] }
-            relative += [(baseDirectory, src), (baseDirectory, "files/" + src)]
+        var directories = searchDirectories([kind.subdirectory], baseDirectory: baseDirectory, roleDirectory: roleDirectory)
+        if kind == .template { directories.append(joined(baseDirectory, "../templates")) }
+        if let taskFile {
+            let taskDirectory = (taskFile as NSString).deletingLastPathComponent
+            if (taskDirectory as NSString).lastPathComponent == "tasks" {
+                directories.append(joined((taskDirectory as NSString).deletingLastPathComponent, kind.subdirectory))
+            }
+            directories += [joined(taskDirectory, kind.subdirectory), standardized(taskDirectory)]
         }
-        var seen = Set<String>()
-        return relative.map { base, path in
-            // URL, not NSString: NSString's path methods trap on some relative forms (".").
-            URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
-        }.filter { seen.insert($0).inserted }
+        return unique(unique(directories).map { joined($0, src) })
     }
 
     /// The first candidate that exists (a regular file or a directory), or nil.
     public static func resolve(_ src: String, kind: Kind, baseDirectory: String, roleDirectory: String? = nil) -> String? {
         candidates(src, kind: kind, baseDirectory: baseDirectory, roleDirectory: roleDirectory)
             .first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    // URL, not NSString: NSString's path methods trap on some relative forms (".").
+    static func joined(_ base: String, _ path: String) -> String {
+        URL(fileURLWithPath: base.isEmpty ? "." : base).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    static func standardized(_ directory: String) -> String {
+        URL(fileURLWithPath: directory.isEmpty ? "." : directory).standardizedFileURL.path
+    }
+
+    static func unique(_ paths: [String]) -> [String] {
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
     }
 }

@@ -16,15 +16,14 @@ public struct FirstFound: Sendable, Equatable {
         self.skip = skip
     }
 
-    static let subdirectories = ["vars", "files", "templates", "tasks", ""]
+    static let subdirectories = ["vars", "files", "templates", "tasks"]
 
+    /// `paths` (relative ones beside the playbook), then the role's and the playbook's
+    /// subdirectories and themselves (`ControllerFiles.searchDirectories`).
     public func searchDirectories(roleDirectory: String?, baseDirectory: String) -> [String] {
-        var directories = paths.map { $0.hasPrefix("/") ? $0 : (baseDirectory as NSString).appendingPathComponent($0) }
-        for root in [roleDirectory, baseDirectory].compactMap({ $0 }) {
-            directories += Self.subdirectories.map { $0.isEmpty ? root : (root as NSString).appendingPathComponent($0) }
-        }
-        var seen = Set<String>()
-        return directories.filter { seen.insert($0).inserted }
+        let given = paths.map { $0.hasPrefix("/") ? $0 : ControllerFiles.joined(baseDirectory, $0) }
+        return ControllerFiles.unique(given + ControllerFiles.searchDirectories(Self.subdirectories, baseDirectory: baseDirectory,
+                                                                                 roleDirectory: roleDirectory))
     }
 
     /// The first candidate that is a file, as an absolute path.

@@ -12,7 +12,7 @@
 // - `ExtraVars.parse(_ args: [String], baseDirectory:) throws -> [String: Value]`.
 // - `TemplateEngine.render(_:variables:origin:) throws -> Rendered` (`text`, `containsSecret`, `value`), `renderValue(_:variables:origin:) throws -> Value`, `evaluateCondition(_:variables:origin:)`, `evaluateConditions(_:variables:origin:)`, `loopItems(_:variables:origin:)`. Each takes a `VariableScope` or a `[String: Value]`.
 // - `PlaybookValidator.validate(path:specs:knownVariables:)` / `validate(playbook:specs:knownVariables:) -> [InputError]` (in Engine: it checks tasks against the module specs).
-// - `ControllerFiles.candidates(_:kind:baseDirectory:roleDirectory:)` / `resolve`: where `template: src=` and `copy`/`unarchive` `src` files are found (the role's `templates/`/`files/`, then next to the playbook, its `templates/` or `files/`, `../templates/`).
+// - `ControllerFiles.candidates(_:kind:baseDirectory:roleDirectory:taskFile:)` / `resolve`: where every controller file a task names is found (template, copy/unarchive src, lookup('file'), include_vars, first_found): the role's `templates/`/`files/`/`vars/` and the role, then the playbook's and its directory, `../templates/` for templates, beside the task's file for include_vars.
 //
 // ## Decisions
 // - Plain YAML `yes/no/on/off` are booleans (as Ansible); `mode: 0644` arrives as `.int(644)` (octal digits, read by `ModuleArguments.mode`).

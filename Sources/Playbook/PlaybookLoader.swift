@@ -440,7 +440,7 @@ public enum PlaybookLoader {
             }
             var result: [String: Value] = [:]
             for e in entries {
-                guard e.key.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                guard VariableName.isShellName(e.key) else {
                     throw InputError("environment: '\(e.key)' is not a variable name", at: e.keyLocation,
                                      hint: "letters, digits and _, not starting with a digit")
                 }
@@ -451,9 +451,7 @@ public enum PlaybookLoader {
 
         func identifier(_ node: LocatedValue, _ what: String) throws -> String {
             let s = try string(node, what)
-            guard let first = s.first, first.isLetter || first == "_",
-                  s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
-            else {
+            guard VariableName.isValid(s) else {
                 throw InputError("\(what) must be a variable name (letters, digits, _), not '\(s)'", at: node.location)
             }
             return s
@@ -509,9 +507,7 @@ public enum PlaybookLoader {
             var values: [String: Value] = [:]
             var locations: [String: SourceLocation] = [:]
             for e in entries {
-                guard let first = e.key.first, first.isLetter || first == "_",
-                      e.key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
-                else {
+                guard VariableName.isValid(e.key) else {
                     throw InputError("invalid variable name '\(e.key)'", at: e.keyLocation,
                                      hint: "variable names use letters, digits and _, and do not start with a digit")
                 }

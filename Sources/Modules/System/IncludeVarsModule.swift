@@ -3,9 +3,10 @@ import Playbook
 import ProvisionCore
 
 /// `include_vars`: host variables from a YAML file on the controller, for the tasks after it
-/// (at set_fact's rank). A relative name is looked up as Ansible does: in the `vars/`
-/// directory beside a role's (or a play's) `tasks/`, in `vars/` beside the file of the
-/// task, then beside it. The name may be templated (`"{{ ansible_os_family }}.yml"`): it is
+/// (at set_fact's rank). A relative name is looked up as Ansible does (`ControllerFiles`,
+/// kind `.vars`): the role's `vars/` and the role, the playbook's `vars/` and its directory,
+/// then `vars/` beside the task's file (of a `tasks/` directory: beside it) and the file's
+/// directory. The name may be templated (`"{{ ansible_os_family }}.yml"`): it is
 /// rendered with the host's facts before the file is read; validate and the preflight count
 /// every file the template could name (`*` for each `{{ … }}`, in the first place with a
 /// match) as defining its variables.
@@ -22,7 +23,8 @@ public struct IncludeVarsModule: Module {
 
     init(_ args: ModuleArguments) throws {
         let file = try args.requiredString("file")
-        let candidates = Self.candidates(for: file, taskFile: args.taskLocation?.file)
+        let candidates = Self.candidates(for: file, taskFile: args.taskLocation?.file,
+                                         baseDirectory: args.baseDirectory, roleDirectory: args.roleDirectory)
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw args.error("file", "'\(file)' not found (looked in: \(candidates.joined(separator: ", ")))")
         }
@@ -37,17 +39,12 @@ public struct IncludeVarsModule: Module {
 
     public func apply(_ plan: Void, _ context: TaskContext) throws -> TaskOutcome { TaskOutcome(changed: false) }
 
-    /// Where a relative `file` may be, first match wins.
-    static func candidates(for file: String, taskFile: String?) -> [String] {
-        if file.hasPrefix("/") { return [file] }
-        let directory = taskFile.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
-        var paths: [String] = []
-        if (directory as NSString).lastPathComponent == "tasks" {
-            paths.append(((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("vars/" + file))
-        }
-        paths.append((directory as NSString).appendingPathComponent("vars/" + file))
-        paths.append((directory as NSString).appendingPathComponent(file))
-        return paths
+    /// Where a relative `file` may be, first match wins. Without the play's directory (a
+    /// task checked on its own), the task's file stands in for it.
+    static func candidates(for file: String, taskFile: String?, baseDirectory: String?, roleDirectory: String?) -> [String] {
+        let taskDirectory = taskFile.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
+        return ControllerFiles.candidates(file, kind: .vars, baseDirectory: baseDirectory ?? taskDirectory, roleDirectory: roleDirectory,
+                                          taskFile: taskFile ?? taskDirectory + "/task.yml")
     }
 
     static func load(_ path: String) throws -> [String: Value] {
@@ -62,7 +59,7 @@ public struct IncludeVarsModule: Module {
         let pattern = TemplatedFileName.pattern(file)
         var names = Set<String>()
         // The first place with a match, as the run looks (a name renders to one file).
-        for candidate in candidates(for: pattern, taskFile: task.location.file) {
+        for candidate in candidates(for: pattern, taskFile: task.location.file, baseDirectory: nil, roleDirectory: task.role?.directory) {
             let matches = Self.glob(candidate)
             for path in matches { names.formUnion(((try? load(path)) ?? [:]).keys) }
             if !matches.isEmpty { break }

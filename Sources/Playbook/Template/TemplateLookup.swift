@@ -26,10 +26,8 @@ enum TemplateLookup {
                 // Without the playbook's directory (validate and the checks before a run know
                 // it only on a host), a relative file is as undefined as playbook_dir itself.
                 if !term.hasPrefix("/") && playbookDirectory == nil { throw UndefinedValue(path: "playbook_dir", candidates: []) }
-                let candidates = term.hasPrefix("/") ? [term] : [
-                    roleDirectory.map { $0 + "/files/" + term }, roleDirectory.map { $0 + "/" + term },
-                    playbookDirectory.map { $0 + "/files/" + term }, playbookDirectory.map { $0 + "/" + term },
-                ].compactMap { $0 }
+                let candidates = ControllerFiles.candidates(term, kind: .file, baseDirectory: playbookDirectory ?? "/",
+                                                            roleDirectory: roleDirectory)
                 guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
                       let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw EvaluationFailure(message: "lookup('file'): '\(term)' not found (looked in \(candidates.joined(separator: ", ")))")

@@ -120,7 +120,7 @@ final class CommandLineTests: XCTestCase {
         try write("p.yml", "- hosts: all\n  tasks:\n    - template: src=missing.j2 dest=/tmp/x\n")
         let missing = try provision(["validate", "./p.yml"])
         XCTAssertEqual(missing.status, 1)
-        XCTAssertTrue(missing.stderr.hasPrefix("error: ./p.yml:3: template: file 'missing.j2' not found (looked in \(realDir)/missing.j2, "), missing.stderr)
+        XCTAssertTrue(missing.stderr.hasPrefix("error: ./p.yml:3: template: file 'missing.j2' not found (looked in \(realDir)/templates/missing.j2, \(realDir)/missing.j2, "), missing.stderr)
     }
 
     func testAPlaybookWithoutADirectoryPartReadsItsVarsFiles() throws {

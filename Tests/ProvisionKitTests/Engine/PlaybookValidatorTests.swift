@@ -92,7 +92,7 @@ final class PlaybookValidatorTests: XCTestCase {
             "playbooks/site.yml:16: undefined variable 'db_nmae' (did you mean 'db_name'?)",
             "playbooks/site.yml:17: notify: no handler named 'restart apache' in this play (did you mean 'restart apache2'?)",
             "playbooks/site.yml:18: service: parameter 'enabled' must be a boolean (yes/no), not 'sometimes'",
-            "playbooks/site.yml:19: template: file 'missing.j2' not found (looked in TMP/playbooks/missing.j2, TMP/playbooks/templates/missing.j2, TMP/templates/missing.j2)",
+            "playbooks/site.yml:19: template: file 'missing.j2' not found (looked in TMP/playbooks/templates/missing.j2, TMP/playbooks/missing.j2, TMP/templates/missing.j2)",
             "playbooks/templates/bad.j2:3: template syntax error: '{% if %}' is never closed (add '{% endif %}')",
             "playbooks/site.yml:21: undefined variable 'item'",
             "playbooks/site.yml:23: loop must be a list or a template that gives a list, such as \"{{ pkgs }}\"",

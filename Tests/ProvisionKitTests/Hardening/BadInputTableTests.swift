@@ -115,7 +115,7 @@ final class HardeningBadInputTests: XCTestCase {
              arguments: ["-p", "bad.yml", "web"], status: 1, messages: ["error: bad.yml:3: 'include' is not supported yet"]),
         Case(name: "include_vars of a missing file", files: ["bad.yml": play("    - include_vars: extra.yml\n")],
              arguments: ["-p", "bad.yml", "web"], status: 1,
-             messages: ["error: bad.yml:3: include_vars: parameter 'file' 'extra.yml' not found (looked in: vars/extra.yml, extra.yml)"]),
+             messages: ["error: bad.yml:3: include_vars: parameter 'file' 'extra.yml' not found (looked in: $DIR/vars/extra.yml, $DIR/extra.yml)"]),
         Case(name: "unknown play keyword", files: ["bad.yml": "- hosts: web\n  taks:\n    - debug: {msg: hi}\n"],
              arguments: ["-p", "bad.yml", "web"], status: 1,
              messages: ["error: bad.yml:2: unknown play keyword 'taks' (did you mean 'tasks'?)"]),

@@ -216,7 +216,7 @@ final class RoleTests: XCTestCase {
         try FileManager.default.removeItem(atPath: dir + "/roles/common/templates/motd.j2")
         let missing = RunPreflight.validate(playbook: try load()).map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
         XCTAssertEqual(missing.count, 1)
-        XCTAssertTrue(missing[0].hasPrefix("roles/common/tasks/main.yml:6: template: file 'motd.j2' not found (looked in roles/common/templates/motd.j2, roles/common/motd.j2, motd.j2, templates/motd.j2"), missing[0])
+        XCTAssertTrue(missing[0].hasPrefix("roles/common/tasks/main.yml:6: template: file 'motd.j2' not found (looked in roles/common/templates/motd.j2, roles/common/motd.j2, templates/motd.j2, motd.j2"), missing[0])
     }
 
     func testThePreflightChecksARolesFilesWithItsParameters() throws {
@@ -227,7 +227,7 @@ final class RoleTests: XCTestCase {
                                                  extraVariables: ["out": "/tmp"], secretVariables: [:])
             .map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
         XCTAssertEqual(problems.count, 1)
-        XCTAssertTrue(problems[0].hasPrefix("roles/common/tasks/main.yml:9: copy: src 'banner.txt' not found on the controller (tried roles/common/files/banner.txt, roles/common/banner.txt, banner.txt, files/banner.txt"), problems[0])
+        XCTAssertTrue(problems[0].hasPrefix("roles/common/tasks/main.yml:9: copy: src 'banner.txt' not found on the controller (tried roles/common/files/banner.txt, roles/common/banner.txt, files/banner.txt, banner.txt"), problems[0])
     }
 
     // MARK: running them

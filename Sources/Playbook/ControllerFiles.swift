@@ -61,8 +61,9 @@ public enum ControllerFiles {
             .first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    // URL, not NSString: NSString's path methods trap on some relative forms (".").
-    static func joined(_ base: String, _ path: String) -> String {
+    /// `path` under `base`, standardized (`..` and `.` resolved). URL, not NSString:
+    /// NSString's path methods trap on some relative forms (".").
+    public static func joined(_ base: String, _ path: String) -> String {
         URL(fileURLWithPath: base.isEmpty ? "." : base).appendingPathComponent(path).standardizedFileURL.path
     }
 

@@ -44,12 +44,6 @@ public struct Facts: Sendable, Equatable {
 
     public var isAmazonLinux: Bool { distribution == .amazonLinux2 || distribution == .amazonLinux2023 }
 
-    /// Apache as the distribution packages it.
-    public var webServerPackage: String { isAmazonLinux || packageManager != .apt ? "httpd" : "apache2" }
-    public var webServerService: String { webServerPackage }
-    public var webUser: String { webServerPackage == "httpd" ? "apache" : "www-data" }
-    public var webGroup: String { webUser }
-
     /// Ansible's family name: RedHat for Amazon Linux, Debian for Debian and Ubuntu.
     public var osFamily: String {
         switch distribution {
@@ -59,7 +53,9 @@ public struct Facts: Sendable, Equatable {
         }
     }
 
-    /// Facts as playbook variables: Ansible's names, plus the web server's.
+    /// Facts as playbook variables: Ansible's names (and `os_name`). What a playbook derives
+    /// from them (the web server's packages, its user) is the playbook's data:
+    /// `playbooks/vars/os/`.
     public var variables: [String: Value] {
         let major = osVersion.split(separator: ".").first.map(String.init) ?? osVersion
         return [
@@ -80,10 +76,6 @@ public struct Facts: Sendable, Equatable {
             "ansible_default_ipv4": .dict(defaultIPv4.mapValues(Value.string)),
             "ansible_env": .dict(environment.mapValues(Value.string)),
             "os_name": .string(distribution.rawValue),
-            "web_server_package": .string(webServerPackage),
-            "web_server_service": .string(webServerService),
-            "web_user": .string(webUser),
-            "web_group": .string(webGroup),
         ]
     }
 }

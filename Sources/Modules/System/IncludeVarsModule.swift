@@ -56,8 +56,20 @@ public struct IncludeVarsModule: Module {
     static func variablesNamed(by task: PlaybookTask) -> [String] {
         if let name = task.arguments["name"]?.stringValue, !TemplateEngine.isTemplate(name) { return [name] }
         guard let file = (task.arguments["file"] ?? task.arguments["_raw_params"])?.stringValue else { return [] }
-        let pattern = TemplatedFileName.pattern(file)
         var names = Set<String>()
+        // `include_vars: "{{ item }}"` with `with_first_found`: any file the list can find.
+        if let lookup = task.firstFound, case .list(let entries)? = task.loop,
+           (try? TemplateEngine.references(inTemplate: file))?.references.contains(where: { $0.name == task.loopVariable }) == true {
+            let taskDirectory = (task.location.file as NSString).deletingLastPathComponent
+            let directories = lookup.searchDirectories(roleDirectory: task.role?.directory, baseDirectory: taskDirectory)
+            for entry in entries.compactMap(\.stringValue) {
+                let pattern = TemplatedFileName.pattern(entry)
+                let places = pattern.hasPrefix("/") ? [pattern] : directories.map { ControllerFiles.joined($0, pattern) }
+                for path in places.flatMap(glob) { names.formUnion(((try? load(path)) ?? [:]).keys) }
+            }
+            return names.sorted()
+        }
+        let pattern = TemplatedFileName.pattern(file)
         // The first place with a match, as the run looks (a name renders to one file).
         for candidate in candidates(for: pattern, taskFile: task.location.file, baseDirectory: nil, roleDirectory: task.role?.directory) {
             let matches = Self.glob(candidate)

@@ -23,7 +23,7 @@ final class PlaybookValidatorTests: XCTestCase {
             url: "http://{{ inventory_hostname }}:{{ port }}"
           vars_files: [../vars/main.yml]
           tasks:
-            - package: name={{ web_server_package }} state=present
+            - package: name={{ ansible_pkg_mgr }}-utils state=present
               when: ansible_os_family == "Debian"
             - command: ls {{ docroot }}
               register: listing
@@ -42,7 +42,7 @@ final class PlaybookValidatorTests: XCTestCase {
               when: maybe is defined
           handlers:
             - name: restart web
-              service: name={{ web_server_service }} state=restarted
+              service: name={{ ansible_service_mgr }}-x state=restarted
         """, known: ["port"], files: [
             "vars/main.yml": "dirs: [/x]\nflag: yes\nsite: wp\n",
             "templates/wp-config.php.j2": "define('DB_NAME', {{ site | php_string }});\n{% for d in dirs %}{{ d }}{% endfor %}\n{{ optional | default('') }}\n",
@@ -156,6 +156,6 @@ final class PlaybookValidatorTests: XCTestCase {
     }
 
     func testFactNamesAreKnown() {
-        XCTAssertTrue(Facts.variableNames.isSuperset(of: ["ansible_os_family", "ansible_distribution", "web_user", "ansible_pkg_mgr"]))
+        XCTAssertTrue(Facts.variableNames.isSuperset(of: ["ansible_os_family", "ansible_distribution", "ansible_service_mgr", "ansible_pkg_mgr"]))
     }
 }

@@ -78,17 +78,6 @@ final class FactsTests: XCTestCase {
         XCTAssertEqual(facts["debian-12"]?.osFamily, "Debian")
     }
 
-    func testWebServerFollowsTheFamily() throws {
-        var amazon = try gather(Self.osReleases[1].1)
-        amazon.packageManager = .dnf
-        XCTAssertEqual(amazon.webServerPackage, "httpd")
-        XCTAssertEqual(amazon.webUser, "apache")
-        var debian = try gather(Self.osReleases[2].1)
-        debian.packageManager = .apt
-        XCTAssertEqual(debian.webServerService, "apache2")
-        XCTAssertEqual(debian.webUser, "www-data")
-    }
-
     func testThisMachineHasAPackageManagerAndArchitecture() throws {
         let facts = FactsGatherer.parse(try LocalConnection().run(FactsGatherer.script).stdoutText)
         XCTAssertEqual(facts.packageManager, .apt)

@@ -53,16 +53,17 @@ final class AL2023FixtureTests: XCTestCase {
                     connectionTo: { _ in throw ModuleError("none") }, playHosts: ["al2023"], warn: { _ in })
     }
 
-    func testFactsChooseDnfHttpdApacheAndSystemd() {
+    func testFactsChooseDnfHttpdApacheAndSystemd() throws {
         XCTAssertEqual(facts.distribution, .amazonLinux2023)
         XCTAssertEqual(facts.packageManager, .dnf)
         XCTAssertEqual(facts.initSystem, .systemd)
         let v = facts.variables
         XCTAssertEqual(v["ansible_os_family"], .string("RedHat"))
         XCTAssertEqual(v["ansible_service_mgr"], .string("systemd"))
-        XCTAssertEqual(v["web_server_service"], .string("httpd"))
-        XCTAssertEqual(v["web_user"], .string("apache"))
-        XCTAssertEqual(v["web_group"], .string("apache"))
+        let table = try WebPlaybookOSTable.variables(for: facts)
+        XCTAssertEqual(table["web_server_service"], .string("httpd"))
+        XCTAssertEqual(table["web_user"], .string("apache"))
+        XCTAssertEqual(table["web_group"], .string("apache"))
     }
 
     func testPackagesProvidedByPhp82PackagesAreInstalled() throws {

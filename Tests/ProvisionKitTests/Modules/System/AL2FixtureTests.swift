@@ -51,7 +51,7 @@ final class AL2FixtureTests: XCTestCase {
                     connectionTo: { _ in throw ModuleError("none") }, playHosts: ["al2"], warn: { _ in })
     }
 
-    func testFactsChooseAmazonLinux2YumHttpdApacheAndSystemd() {
+    func testFactsChooseAmazonLinux2YumHttpdApacheAndSystemd() throws {
         XCTAssertEqual(facts.distribution, .amazonLinux2)
         XCTAssertEqual(facts.packageManager, .yum, "the distribution decides, not the dnf on the PATH")
         XCTAssertEqual(facts.initSystem, .systemd)
@@ -61,8 +61,10 @@ final class AL2FixtureTests: XCTestCase {
         XCTAssertEqual(v["ansible_distribution_major_version"], .string("2"))
         XCTAssertEqual(v["ansible_pkg_mgr"], .string("yum"))
         XCTAssertEqual(v["ansible_os_family"], .string("RedHat"))
-        XCTAssertEqual(v["web_server_service"], .string("httpd"))
-        XCTAssertEqual(v["web_user"], .string("apache"))
+        let table = try WebPlaybookOSTable.variables(for: facts)
+        XCTAssertEqual(table["web_server_service"], .string("httpd"))
+        XCTAssertEqual(table["web_user"], .string("apache"))
+        XCTAssertEqual(table["php_from_extras"], .bool(true))
     }
 
     func testExtrasTopicEnabledThenYumMetadataDroppedThenNothingMore() throws {

@@ -28,13 +28,14 @@ final class DebianFixtureTests: XCTestCase {
             "name": .string("apache2"), "state": .string(started ? "started" : "stopped"), "enabled": .bool(true)]))
     }
 
-    func testFactsChooseAptApache2WwwDataAndSystemd() {
+    func testFactsChooseAptApache2WwwDataAndSystemd() throws {
         let facts = FactsGatherer.parse(Self.systemdFacts)
         XCTAssertEqual(facts.packageManager, .apt)
         XCTAssertEqual(facts.initSystem, .systemd)
         XCTAssertEqual(facts.variables["ansible_os_family"], .string("Debian"))
-        XCTAssertEqual(facts.variables["web_server_service"], .string("apache2"))
-        XCTAssertEqual(facts.variables["web_user"], .string("www-data"))
+        let table = try WebPlaybookOSTable.variables(for: facts)
+        XCTAssertEqual(table["web_server_service"], .string("apache2"))
+        XCTAssertEqual(table["web_user"], .string("www-data"))
     }
 
     func testProbeAsksSystemctlAndWhetherPolicyRcDForbidsStarts() throws {

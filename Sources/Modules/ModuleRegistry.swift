@@ -7,6 +7,7 @@ public enum ModuleRegistry {
         CopyModule.spec,
         TemplateModule.spec,
         LineInFileModule.spec,
+        ReplaceModule.spec,
         UnarchiveModule.spec,
         PackageModule.spec,
         AmazonLinuxExtrasModule.spec,

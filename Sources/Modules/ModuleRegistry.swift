@@ -8,6 +8,7 @@ public enum ModuleRegistry {
         TemplateModule.spec,
         LineInFileModule.spec,
         ReplaceModule.spec,
+        BlockInFileModule.spec,
         UnarchiveModule.spec,
         PackageModule.spec,
         AmazonLinuxExtrasModule.spec,

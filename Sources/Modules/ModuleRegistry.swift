@@ -13,6 +13,8 @@ public enum ModuleRegistry {
         PackageModule.spec,
         AmazonLinuxExtrasModule.spec,
         ServiceModule.spec,
+        GroupModule.spec,
+        UserModule.spec,
         CommandModule.commandSpec,
         CommandModule.shellSpec,
         DebugModule.spec,

@@ -132,7 +132,7 @@ final class BlockInFileTests: XCTestCase {
 }
 
 /// blockinfile for real on temporary files through LocalConnection.
-final class BlockInFileRunTests: XCTestCase {
+final class BlockInFileTestsOnThisMachine: XCTestCase {
     var host: FileModuleDriver!
     override func setUpWithError() throws { host = try FileModuleDriver() }
     override func tearDown() { host.remove() }

@@ -114,7 +114,7 @@ final class ReplaceTests: XCTestCase {
 }
 
 /// replace for real on temporary files through LocalConnection.
-final class ReplaceRunTests: XCTestCase {
+final class ReplaceTestsOnThisMachine: XCTestCase {
     var host: FileModuleDriver!
     override func setUpWithError() throws { host = try FileModuleDriver() }
     override func tearDown() { host.remove() }

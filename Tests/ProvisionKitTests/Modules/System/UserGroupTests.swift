@@ -205,7 +205,7 @@ final class RecordingConnection: Connection, @unchecked Sendable {
 }
 
 /// `group` and `user` for real on this machine: create, ok on the second run, modify, absent.
-final class UserGroupRunTests: XCTestCase {
+final class UserGroupTestsOnThisMachine: XCTestCase {
     var host: FileModuleDriver!
     var recorder = RecordingConnection()
     let suffix = String((0..<6).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })

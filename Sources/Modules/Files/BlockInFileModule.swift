@@ -52,8 +52,11 @@ public struct BlockInFileModule: Module {
         }
         self.edit = edit
         create = try args.bool("create")
-        file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup"))
+        var file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
+                               backup: try args.bool("backup"))
+        // Text made from a secret: --diff never shows the file (as copy's secret content).
+        if case .secret? = args.values["block"] { file.contentIsSecret = true }
+        self.file = file
     }
 
     public func probe(_ context: TaskContext) throws -> String? {

@@ -38,8 +38,11 @@ public struct ReplaceModule: Module {
         } catch let problem as ReplaceEdit.Problem {
             throw args.error(problem.parameter, problem.message)
         }
-        file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup"))
+        var file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
+                               backup: try args.bool("backup"))
+        // Text made from a secret: --diff never shows the file (as copy's secret content).
+        if case .secret? = args.values["replace"] { file.contentIsSecret = true }
+        self.file = file
     }
 
     public func probe(_ context: TaskContext) throws -> String? {

@@ -190,6 +190,17 @@ final class BlockInFileTestsOnThisMachine: XCTestCase {
         }
     }
 
+    func testASecretBlockIsNeverShownInTheDiff() throws {
+        try host.write("a.conf", "a\n")
+        let r = try host.run(BlockInFileModule.spec, ["path": .string(host.path("a.conf")), "block": .secret(Secret("db_password=hunter2-long"))],
+                             check: true, diff: true)
+        XCTAssertTrue(r.changed)
+        XCTAssertEqual(r.diff?.after, "[secret content: not shown]\n")
+        XCTAssertFalse((r.message ?? "").contains("hunter2"))
+        try host.run(BlockInFileModule.spec, ["path": .string(host.path("a.conf")), "block": .secret(Secret("db_password=hunter2-long"))])
+        XCTAssertEqual(host.read("a.conf"), "a\n# BEGIN ANSIBLE MANAGED BLOCK\ndb_password=hunter2-long\n# END ANSIBLE MANAGED BLOCK\n")
+    }
+
     func testBackupAndValidate() throws {
         try host.write("a.conf", "a\n")
         XCTAssertThrowsError(try host.run(BlockInFileModule.spec, ["path": .string(host.path("a.conf")), "block": "x",

@@ -201,6 +201,39 @@ final class ModuleLabTests: XCTestCase {
         XCTAssertTrue(result.hasSuffix("# generated\nListen 8080\nTimeout 30\nKeepAlive On\n"), result)
     }
 
+    /// replace, blockinfile, group and user on a real host: changed once, then ok, and the
+    /// account's password hash set without appearing in any output.
+    func testReplaceBlockinfileGroupAndUser() throws {
+        let dir = "/var/tmp/provision-editmods"
+        let account = "provlab\(Int.random(in: 1000...9999))"
+        cleanup.append("rm -rf \(dir); userdel -r \(account) 2>/dev/null; groupdel \(account)-g 2>/dev/null; true")
+        Lab.ssh(host, "sudo -n rm -rf \(dir) && sudo -n mkdir -p \(dir) && printf 'ServerName old.example\\nTimeout 30\\n' | sudo -n tee \(dir)/site.conf >/dev/null")
+        // A SHA-512 crypt hash as `mkpasswd -m sha-512` writes one (chpasswd -e stores it as given).
+        let hash = "$6$provlabsalt$QHUHLe5JHmGNAdJDYdpw3dU.v4w1CXzTuiCa7FvzXhEUSQE1Rl2zzF3czrLP2hHhbH5vCk9jnY9A1YthK7wBy0"
+        let state = { self.remote("cat \(dir)/site.conf; getent group \(account)-g | cut -d: -f1,3; getent passwd \(account) | cut -d: -f1,6,7; id -Gn \(account); sudo -n getent shadow \(account) | cut -d: -f2") }
+        try probe.assertConverges(play("""
+                - name: a setting replaced
+                  replace: {path: \(dir)/site.conf, regexp: '^ServerName (\\S+)$', replace: 'ServerName www.\\1'}
+                - name: a managed block
+                  blockinfile:
+                    path: \(dir)/site.conf
+                    block: |
+                      KeepAlive On
+                      MaxKeepAliveRequests 100
+                - name: a group
+                  group: {name: \(account)-g, gid: 4711}
+                - name: a user
+                  user: {name: \(account), groups: [\(account)-g], shell: /bin/sh, home: /home/\(account), password: '\(hash)'}
+            """), expected: ["a setting replaced": true, "a managed block": true, "a group": true, "a user": true],
+            state: state)
+        let result = state()
+        XCTAssertTrue(result.hasPrefix("ServerName www.old.example\nTimeout 30\n# BEGIN ANSIBLE MANAGED BLOCK\nKeepAlive On\nMaxKeepAliveRequests 100\n# END ANSIBLE MANAGED BLOCK\n"), result)
+        XCTAssertTrue(result.contains("\(account)-g:4711"), result)
+        XCTAssertTrue(result.contains("\(account):/home/\(account):/bin/sh"), result)
+        XCTAssertTrue(result.contains("\(account)-g"), result)
+        XCTAssertTrue(result.hasSuffix(hash + "\n"), result)
+    }
+
     func testTemplateAndUnarchive() throws {
         let dir = "/var/tmp/provision-tplmods"
         cleanup.append("rm -rf \(dir) /var/lib/provision/unarchive")

@@ -96,9 +96,8 @@ public struct ReplaceEdit: Sendable {
     let replace: String
     let after: String?
     let before: String?
-    // NSRegularExpression is immutable and documented thread-safe.
-    nonisolated(unsafe) let regex: NSRegularExpression
-    nonisolated(unsafe) let section: NSRegularExpression?
+    let regex: NSRegularExpression
+    let section: NSRegularExpression?
     let pieces: [PythonRegex.Piece]
 
     init(regexp: String, replace: String = "", after: String? = nil, before: String? = nil) throws {

@@ -22,7 +22,7 @@ public struct ServiceModule: Module {
     init(_ args: ModuleArguments) throws {
         name = try args.requiredString("name")
         try NameRules.check(name, as: .service, module: args.module, parameter: "name", at: args.locations["name"] ?? args.taskLocation)
-        state = try args.has("state") ? try args.choice("state") : nil
+        state = args.has("state") ? try args.choice("state") : nil
         enabled = args.has("enabled") ? try args.bool("enabled") : nil
         if state == nil && enabled == nil {
             throw InputError("service: give state or enabled", at: args.taskLocation)

@@ -9,9 +9,14 @@ public final class ConnectionPool: @unchecked Sendable {
     public typealias Connector = @Sendable (ResolvedHost) throws -> any Connection
 
     private let lock = NSLock()
+    /// One gate per machine: its hosts must not race for its lock (other machines' do not wait).
+    private var lockGates: [String: NSLock] = [:]
     private var connections: [String: any Connection] = [:]
     private var failures: [String: ConnectionError] = [:]
     private var facts: [String: Facts] = [:]
+    /// Each machine's lock (`HostLock`), taken once per run and held until `closeAll`; by
+    /// machine, not host name: two inventory hosts that are one machine (local ones) share it.
+    private var hostLocks: [String: Result<HeldCommand?, Error>] = [:]
     private var inFlight: [String: NSCondition] = [:]
     private let resolver: HostResolver
     private let connector: Connector
@@ -69,11 +74,35 @@ public final class ConnectionPool: @unchecked Sendable {
         return gathered
     }
 
+    /// Takes the lock of the machine `identity` names with `acquire` the first time;
+    /// afterwards gives the same answer (held, or the same error) without asking again. Hosts
+    /// of one machine asking at once wait for the first one's answer.
+    public func hostLock(for identity: String, acquire: () throws -> HeldCommand?) throws {
+        lock.lock()
+        let gate = lockGates[identity] ?? NSLock()
+        lockGates[identity] = gate
+        lock.unlock()
+        gate.lock()
+        defer { gate.unlock() }
+        lock.lock()
+        let known = hostLocks[identity]
+        lock.unlock()
+        if let known { _ = try known.get(); return }
+        let result = Result { try acquire() }
+        lock.lock()
+        hostLocks[identity] = result
+        lock.unlock()
+        _ = try result.get()
+    }
+
     public func closeAll() {
         lock.lock()
         let all = connections.values
+        let held = hostLocks.values.compactMap { (try? $0.get()) ?? nil }
         connections = [:]
+        hostLocks = [:]
         lock.unlock()
+        for h in held { h.release() }
         for c in all { c.close() }
     }
 }

@@ -55,6 +55,20 @@ final class HostPlayRunner: @unchecked Sendable {
         for layer in [inventoryVariables, playDefaults, playVariables] { redactor.register(variables: layer) }
         do {
             connection = try pool.connection(for: host)
+        } catch {
+            markUnreachable(error)
+            return
+        }
+        do {
+            try takeHostLock()
+        } catch let error as ConnectionError {
+            markUnreachable(error)
+            return
+        } catch {
+            failHost(task: "host lock", error)
+            return
+        }
+        do {
             // Facts are gathered once per host and run; so is what they warn about.
             facts = try pool.facts(for: host) {
                 let gathered = try pool.clock.time(.facts, of: host) { try FactsGatherer.gather(on: connection) }
@@ -437,6 +451,25 @@ final class HostPlayRunner: @unchecked Sendable {
         }
         failedBlocks[inner.id] = .unrescued
         return nil
+    }
+
+    /// Waits for another run on this host to end, once per run (`HostLock`).
+    func takeHostLock() throws {
+        guard let holding = connection as? any CommandHolding else { return }
+        let reporter = self.reporter, redactor = self.redactor, host = self.host, options = self.options
+        try pool.hostLock(for: holding.machineIdentity) {
+            try HostLock.acquire(on: holding, holder: options.lockHolder, wait: options.lockWait,
+                                 waiting: { reporter.report(.warning(host: host, message: redactor.redact($0))) },
+                                 warn: { reporter.report(.warning(host: host, message: redactor.redact($0))) })
+        }
+    }
+
+    /// A failure before any task (the host lock): the host fails (exit 2), nothing runs on it.
+    func failHost(task name: String, _ error: Error) {
+        recap.failed += 1
+        stopped = true
+        reporter.report(.task(TaskReport(host: host, play: playName, task: name, status: .failed, changed: false,
+                                         duration: 0, message: redactor.redact("\(error)"), diff: nil, ignoredError: false, assumed: false)))
     }
 
     func markUnreachable(_ error: Error) {

@@ -24,6 +24,10 @@ public struct RunOptions: Sendable {
     /// `--force-handlers`: a host whose task failed still runs the handlers notified before
     /// (a config written and not yet reloaded is reloaded), as Ansible's flag does.
     public var forceHandlers = false
+    /// `--lock-wait`: how long a host another run holds is waited for (`HostLock`).
+    public var lockWait = HostLock.defaultWait
+    /// Who this run is, for a run that finds a host locked by it.
+    public var lockHolder = HostLock.holder(mode: "push")
 
     public init() {}
 }

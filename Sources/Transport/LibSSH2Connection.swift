@@ -28,7 +28,7 @@ enum LibSSH2Runtime {
 /// runs libssh2 non-blocking; every wait (`poll`) also pumps open tunnels, so a tunnel keeps
 /// flowing while a command or an upload runs on the same session. `onOutput` callbacks run on
 /// the I/O thread: they must not call back into the same connection.
-public final class LibSSH2Connection: Connection, @unchecked Sendable {
+public final class LibSSH2Connection: CommandHolding, @unchecked Sendable {
     // @unchecked Sendable: the only state is `loop`, which is itself thread-safe (see LibSSH2Loop).
     public let hostName: String
     public let endpoint: SSHEndpoint
@@ -78,6 +78,12 @@ public final class LibSSH2Connection: Connection, @unchecked Sendable {
         }
         defer { try? handle.close() }
         try loop.perform { try $0.put(source: FileSource(handle), to: path, attributes: attributes, become: become) }
+    }
+
+    public var machineIdentity: String { "ssh://\(loop.endpoint.address):\(loop.endpoint.port)" }
+
+    public func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
+        try loop.perform { try $0.hold(script, become: become, timeout: timeout) }.checkingSudo(host: hostName, become: become)
     }
 
     public func openTunnel(toHost host: String, port: Int) throws -> any Tunnel {

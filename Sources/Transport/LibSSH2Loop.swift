@@ -47,6 +47,9 @@ final class LibSSH2Loop: @unchecked Sendable {
     var broken: ConnectionError?
     var listeners: [TunnelListener] = []
     var abandonedChannels: [OpaquePointer] = []
+    /// Channels whose command runs on with its stdin open (`hold`), by id.
+    var heldChannels: [Int: OpaquePointer] = [:]
+    var nextHeldID = 1
     var nextTunnelID = 1
     var openGate: ObjectIdentifier?  // who is in the middle of opening a channel
     let jobGateToken = ObjectIdentifier(LibSSH2Loop.self)
@@ -182,6 +185,8 @@ final class LibSSH2Loop: @unchecked Sendable {
         listeners.removeAll()
         for channel in abandonedChannels { libssh2_channel_free(channel) }
         abandonedChannels.removeAll()
+        for channel in heldChannels.values { libssh2_channel_free(channel) }
+        heldChannels.removeAll()
         if let session {
             // Blocking with a short timeout, so that nothing here can return "again" and leak.
             libssh2_session_set_timeout(session, 2000)

@@ -4,7 +4,7 @@ import ProvisionCore
 /// Runs on the controller itself (pull mode on an instance, and `hosts: localhost`).
 /// Same contract as an SSH connection: the script on stdin (`ScriptOnStdin`), `sudo -n` for
 /// become, atomic puts.
-public final class LocalConnection: Connection, @unchecked Sendable {
+public final class LocalConnection: CommandHolding, @unchecked Sendable {
     // Immutable after init; Process handles its own threading.
     public let hostName: String
 
@@ -42,6 +42,20 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         guard result.succeeded else {
             if let refused = SafeFileWrite.validationFailure(path: path, attributes: attributes, result: result) { throw refused }
             throw ModuleError("writing \(path) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    /// Every local connection is this machine, whatever its host name.
+    public var machineIdentity: String { "local" }
+
+    public func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
+        let privileged = become && getuid() != 0
+        let arguments = ScriptOnStdin.arguments(shell: "/bin/sh", sudo: "/usr/bin/sudo", become: privileged)
+        do {
+            return try ProcessRunner.hold(arguments[0], Array(arguments.dropFirst()), input: ScriptOnStdin.stdin(script: script),
+                                          timeout: timeout).checkingSudo(host: hostName, become: privileged)
+        } catch is ProcessRunner.TimedOut {
+            throw ConnectionError.timeout(host: hostName, port: 0, seconds: timeout ?? 0)
         }
     }
 

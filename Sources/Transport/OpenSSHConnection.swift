@@ -9,7 +9,7 @@ import Darwin
 /// The OpenSSH client (`ssh`) as a transport: one ControlMaster per host, started at connect,
 /// and every command, upload and tunnel multiplexed over it. Used where libssh2 cannot
 /// authenticate (RSA keys against OpenSSH ≥ 8.8), for ProxyJump, or on request.
-public final class OpenSSHConnection: Connection, @unchecked Sendable {
+public final class OpenSSHConnection: CommandHolding, @unchecked Sendable {
     // @unchecked Sendable: `closed` is guarded by `lock`; everything else is immutable.
     public let hostName: String
     public let endpoint: SSHEndpoint
@@ -143,6 +143,22 @@ public final class OpenSSHConnection: Connection, @unchecked Sendable {
             }
             if let refused = SafeFileWrite.validationFailure(path: path, attributes: attributes, result: result) { throw refused }
             throw RemoteFileError(host: hostName, path: path, message: OpenSSHConnection.firstLine(result.stderrText))
+        }
+    }
+
+    /// The command on its own `ssh` (through the control master), its stdin a pipe this
+    /// process holds: if the controller dies, ssh sees its stdin end and so does the command.
+    public var machineIdentity: String { "ssh://\(endpoint.address):\(endpoint.port)" }
+
+    public func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
+        try checkOpen()
+        let remote = ScriptOnStdin.remoteCommand(become: become)
+        do {
+            return try ProcessRunner.hold(sshPath, clientArguments() + ["--", endpoint.address, remote],
+                                          input: ScriptOnStdin.stdin(script: script), timeout: timeout)
+                .checkingSudo(host: hostName, become: become)
+        } catch is ProcessRunner.TimedOut {
+            throw ConnectionError.timeout(host: hostName, port: endpoint.port, seconds: timeout ?? 0)
         }
     }
 

@@ -112,6 +112,60 @@ enum ProcessRunner {
         return CommandResult(stdout: out, stderr: err, exitStatus: status)
     }
 
+    /// Starts `executable` with `input` on its stdin and the stdin kept open, and returns at
+    /// the first line it prints (stdout and stderr together), or when it ends. The held
+    /// process ends when `release()` closes its stdin, or when this process dies.
+    static func hold(_ executable: String, _ arguments: [String], input: Data,
+                     timeout: TimeInterval?) throws -> HoldOutcome {
+        let (stdinReader, stdinWriter) = try makePipe()
+        let (outReader, outWriter) = try makePipe()
+        let (program, programArguments) = closingInheritedDescriptors(executable, arguments)
+        let pid: pid_t
+        do {
+            pid = try spawn(program, programArguments, environment: ProcessInfo.processInfo.environment,
+                            stdin: stdinReader, stdout: outWriter, stderr: outWriter)
+        } catch {
+            for fd in [stdinReader, stdinWriter, outReader, outWriter] { close(fd) }
+            throw error
+        }
+        close(stdinReader)
+        close(outWriter)
+        let exit = ExitWatcher(pid: pid)
+        let written = input.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(stdinWriter, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while written {
+            if let newline = output.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: output[..<newline], as: UTF8.self)
+                return .holding(firstLine: line, HeldProcess(pid: pid, stdin: stdinWriter, output: outReader, exit: exit))
+            }
+            if let deadline, Date() >= deadline {
+                kill(pid, SIGTERM)
+                _ = exit.wait()
+                close(stdinWriter); close(outReader)
+                throw TimedOut()
+            }
+            var fds = [pollfd(fd: outReader, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 1, 50)
+            if ready < 0 && errno != EINTR { break }
+            guard ready > 0 else { continue }
+            let count = read(outReader, &buffer, buffer.count)
+            if count > 0 { output.append(contentsOf: buffer[0..<count]) } else if count == 0 || (errno != EINTR && errno != EAGAIN) { break }
+        }
+        close(stdinWriter)
+        close(outReader)
+        return .ended(CommandResult(stdout: output, stderr: Data(), exitStatus: exit.wait()))
+    }
+
     private static func makePipe() throws -> (Int32, Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ModuleError("pipe: \(String(cString: strerror(errno)))") }
@@ -188,4 +242,39 @@ final class OutputCollector: @unchecked Sendable {
         defer { lock.unlock() }
         return (out, err)
     }
+}
+
+/// A process `ProcessRunner.hold` keeps running; `release` closes its stdin and reaps it.
+final class HeldProcess: HeldCommand, @unchecked Sendable {
+    // @unchecked Sendable: the descriptors are closed once, under `lock`.
+    private let lock = NSLock()
+    private var released = false
+    let pid: pid_t
+    let stdin: Int32
+    let output: Int32
+    let exit: ExitWatcher
+
+    init(pid: pid_t, stdin: Int32, output: Int32, exit: ExitWatcher) {
+        self.pid = pid
+        self.stdin = stdin
+        self.output = output
+        self.exit = exit
+    }
+
+    func release() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !released else { return }
+        released = true
+        close(stdin)
+        // The output stays open until the process is gone: a last message must not kill it
+        // with SIGPIPE before it let go of what it holds.
+        let exit = self.exit, output = self.output
+        DispatchQueue.global().async {
+            _ = exit.wait()
+            close(output)
+        }
+    }
+
+    deinit { release() }
 }

@@ -55,6 +55,22 @@ struct ConnectionOptions: ParsableArguments {
     }
 }
 
+/// How a run waits for a host another run holds (`HostLock`): push and pull alike.
+struct LockOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Wait up to SECONDS for a host another provision run holds (0: fail at once; default \(Int(HostLock.defaultWait))).",
+                                            valueName: "SECONDS"))
+    var lockWait: Int?
+
+    func validate() throws {
+        if let lockWait { _ = try NumberRules.check(lockWait, "seconds", NumberRules.nonNegativeSeconds, source: "--lock-wait") }
+    }
+
+    func apply(to options: inout RunOptions, mode: String) {
+        if let lockWait { options.lockWait = TimeInterval(lockWait) }
+        options.lockHolder = HostLock.holder(mode: mode)
+    }
+}
+
 extension TransportPreference: ExpressibleByArgument {}
 
 /// How a run prints: one JSON object per line, or lines for people (push and pull alike).

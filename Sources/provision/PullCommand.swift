@@ -45,10 +45,13 @@ struct PullCommand: ParsableCommand {
     @Flag(name: .short, help: "More detail (repeat for more).")
     var verbose: Int
 
+    @OptionGroup var lock: LockOptions
+
     func run() throws {
         let verified = try PlaybookBundle.verify(try PlaybookBundle.load(bundle, sha256: sha256))
         var options = RunOptions()
         options.verbose = verbose
+        lock.apply(to: &options, mode: "pull")
         options.checkMode = check
         options.diffMode = diff
         options.tags = tags.map(RunCommand.list) ?? []

@@ -10,6 +10,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run", abstract: "Run a playbook on hosts or groups (the default command).")
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var lock: LockOptions
 
     @Option(name: .short, help: "Playbook to run (default: the built-in WordPress job, see `provision --version`).")
     var playbook: String?
@@ -58,6 +59,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         var options = connection.runOptions()
+        lock.apply(to: &options, mode: "push")
         options.checkMode = check
         options.diffMode = diff
         options.forceHandlers = forceHandlers

@@ -314,14 +314,141 @@ def report(rows, sizes, noop_runs):
     out.append("\n## Targets\n")
     out += [f"- {'holds' if ok else '**MISSED**'}: {what} ({value})" for what, ok, value in targets]
     text = "\n".join(out) + "\n"
-    (REPO / "benchmarks/RESULTS.md").write_text(text)
+    # The scale section (`--scale`) is another run's: kept as it is.
+    path = REPO / "benchmarks/RESULTS.md"
+    previous = path.read_text() if path.exists() else ""
+    if SCALE_BEGIN in previous and SCALE_END in previous:
+        text += "\n" + previous[previous.index(SCALE_BEGIN):previous.index(SCALE_END) + len(SCALE_END)] + "\n"
+    path.write_text(text)
     print(text)
     return all(ok for _, ok, _ in targets)
 
 
+def scale(sizes, noop_runs):
+    """provision's no-op and the floor at growing N, on hosts launched from one provisioned
+    host's image (`lab launch --shared`: its disk as a read-only layer, so 100 hosts cost
+    one provisioned disk, not 100). First runs at 100 hosts would measure 100 package
+    installs on two cores, not the tool: the curve is the no-op's."""
+    sizes = sorted(set(sizes))
+    log("scale: one fresh host, provisioned")
+    lab_up(1)
+    variables = Variables()
+    tool = Provision()
+    tool.prepare(1, variables)
+    first = tool.run(1)
+    if first.status != 0:
+        print(first.output[-4000:], file=sys.stderr)
+        raise SystemExit(f"provision's first run failed (exit {first.status})")
+    digest = subprocess.run(["ssh", "-F", str(LAB / "ssh_config"), "web-1", "sudo -n sha256sum /var/www/html/wp-config.php"],
+                            capture_output=True, text=True, check=True).stdout.split()[0]
+    rows, current = {}, 1
+    for n in sizes:
+        began = time.monotonic()
+        for k in range(current + 1, n + 1):
+            sh([LAB_CMD, "launch", f"web-{k}", "--from", "web-1", "--shared", "--trust"], stdout=subprocess.DEVNULL)
+        if n > current:
+            log(f"scale: launched web-{current + 1}..web-{n} from web-1's image in {time.monotonic() - began:.0f} s")
+        current = max(current, n)
+        check = tool.run(n)
+        if check.status != 0 or check.changed != 0:
+            print(check.output[-4000:], file=sys.stderr)
+            raise SystemExit(f"N={n}: provision's no-op check run exited {check.status}, changed {check.changed}")
+        median, stddev = hyperfine(tool.script(n), noop_runs, f"scale-provision-{n}")
+        floor = floor_command(n, digest)
+        sh([floor])
+        states = {h: (WORK / f"floor-{h}.out").read_text().strip() for h in web_hosts(n)}
+        if any(v != "state=0" for v in states.values()):
+            raise SystemExit(f"N={n}: the floor's check does not see the converged state: {states}")
+        floor_median, floor_sd = hyperfine(floor, noop_runs, f"scale-floor-{n}")
+        rows[n] = dict(provision=median, provision_sd=stddev, floor=floor_median, floor_sd=floor_sd, rss=check.rss_kb)
+        log(f"scale N={n}: provision {median:.3f} s, floor {floor_median:.3f} s ({median / floor_median:.2f}×), "
+            f"peak RSS {check.rss_kb / 1024:.0f} MB")
+    return rows
+
+
+def curve_svg(rows):
+    """Time against hosts, both axes logarithmic: provision's no-op and the floor."""
+    import math
+    width, height, left, right, top, bottom = 640, 400, 70, 20, 30, 50
+    ns = sorted(rows)
+    times = [rows[n][k] for n in ns for k in ("provision", "floor")]
+    x_lo, x_hi = math.log10(min(ns)), math.log10(max(ns))
+    y_lo, y_hi = math.floor(math.log10(min(times)) * 2) / 2, math.ceil(math.log10(max(times)) * 2) / 2
+    if x_hi == x_lo:
+        x_hi += 1
+    if y_hi == y_lo:
+        y_hi += 0.5
+    px = lambda n: left + (math.log10(n) - x_lo) / (x_hi - x_lo) * (width - left - right)
+    py = lambda t: height - bottom - (math.log10(t) - y_lo) / (y_hi - y_lo) * (height - top - bottom)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14">No-op re-run: wall time against web hosts (log-log)</text>']
+    for n in ns:
+        out.append(f'<line x1="{px(n):.1f}" y1="{top}" x2="{px(n):.1f}" y2="{height - bottom}" stroke="#ddd"/>')
+        out.append(f'<text x="{px(n):.1f}" y="{height - bottom + 16}" text-anchor="middle">{n}</text>')
+    tick = y_lo
+    while tick <= y_hi + 1e-9:
+        t = 10 ** tick
+        out.append(f'<line x1="{left}" y1="{py(t):.1f}" x2="{width - right}" y2="{py(t):.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:.2g} s</text>')
+        tick += 0.5
+    out.append(f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">web hosts</text>')
+    for key, colour, label in (("floor", "#888", "floor: one ssh per host"), ("provision", "#c0392b", "provision")):
+        points = " ".join(f"{px(n):.1f},{py(rows[n][key]):.1f}" for n in ns)
+        out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for n in ns:
+            out.append(f'<circle cx="{px(n):.1f}" cy="{py(rows[n][key]):.1f}" r="3" fill="{colour}"/>')
+        y = top + 14 + (0 if key == "provision" else 16)
+        out.append(f'<line x1="{left + 10}" y1="{y - 4}" x2="{left + 30}" y2="{y - 4}" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{left + 36}" y="{y}">{label}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+SCALE_BEGIN, SCALE_END = "<!-- scale: begin (benchmarks/run --scale) -->", "<!-- scale: end -->"
+
+
+def scale_report(rows, noop_runs):
+    (REPO / "benchmarks/scale.svg").write_text(curve_svg(rows))
+    lines = [SCALE_BEGIN, "## Scale: the no-op at growing N\n",
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · provision "
+             f"{subprocess.run(['git', '-C', str(REPO), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()} · "
+             "web hosts launched from one provisioned host's image (`lab launch --shared`), so every host is converged; "
+             f"median of {noop_runs} hyperfine runs after 1 warm-up; the floor as above.\n",
+             "![no-op wall time against web hosts](scale.svg)\n",
+             "| web hosts | provision no-op | floor | provision : floor | provision peak RSS |", "|---|---|---|---|---|"]
+    for n in sorted(rows):
+        r = rows[n]
+        lines.append(f"| {n} | {r['provision']:.3f} s ± {r['provision_sd']:.3f} | {r['floor']:.3f} s ± {r['floor_sd']:.3f} | "
+                     f"{r['provision'] / r['floor']:.2f}× | {r['rss'] / 1024:.0f} MB |")
+    targets = []
+    if 100 in rows:
+        r = rows[100]
+        targets += [(f"N=100 no-op ≤ 1.25× the floor", r["provision"] / r["floor"] <= 1.25, f"{r['provision'] / r['floor']:.2f}×"),
+                    (f"N=100 controller peak RSS ≤ 80 MB", r["rss"] <= 80 * 1024, f"{r['rss'] / 1024:.0f} MB")]
+    if targets:
+        lines.append("\nTargets (issue 19):\n")
+        lines += [f"- {'holds' if ok else '**MISSED**'}: {what} ({value})" for what, ok, value in targets]
+    lines.append(SCALE_END)
+    section = "\n".join(lines) + "\n"
+    path = REPO / "benchmarks/RESULTS.md"
+    text = path.read_text() if path.exists() else ""
+    if SCALE_BEGIN in text and SCALE_END in text:
+        text = text[:text.index(SCALE_BEGIN)] + section + text[text.index(SCALE_END) + len(SCALE_END) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+    print(section)
+    return all(ok for _, ok, _ in targets)
+
+
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [2, 8]
+    args = sys.argv[1:]
     noop_runs = int(os.environ.get("BENCH_NOOP_RUNS", "3"))
+    if args[:1] == ["--scale"]:
+        sizes = [int(a) for a in args[1:]] or [2, 8, 32, 100]
+        return 0 if scale_report(scale(sizes, noop_runs), noop_runs) else 3
+    sizes = [int(a) for a in args] or [2, 8]
     rows = measure(sizes, noop_runs)
     return 0 if report(rows, sizes, noop_runs) else 3
 

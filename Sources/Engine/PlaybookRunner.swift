@@ -69,7 +69,9 @@ public final class PlaybookRunner: @unchecked Sendable {
             guard !hosts.isEmpty else { continue }
             var playVars = play.vars
             playVars.merge(varsFiles[index]) { $1 }
-            for batch in options.serial?.batches(of: hosts) ?? [hosts] where !Interruption.shared.requested {
+            // `--serial` (this run's) over the play's `serial:`.
+            let sizes = options.serial.map { [$0] } ?? play.serial ?? []
+            for batch in BatchSize.batches(sizes, of: hosts) where !Interruption.shared.requested {
                 let state = PlayState(hosts: batch, play: play, index: index, defaults: defaults[index], variables: playVars)
                 let runners = batch.map { host in
                     let runner = HostPlayRunner(host: host, inventoryVariables: inventory.variables(for: host), shared: state, services: services)

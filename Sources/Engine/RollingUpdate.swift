@@ -1,4 +1,5 @@
 import Foundation
+import Playbook
 import ProvisionCore
 
 /// `--serial N --lb-target-group ARN`: the whole playbook runs on one batch of hosts at a

@@ -1,4 +1,5 @@
 import Foundation
+import Playbook
 import ProvisionCore
 import Transport
 
@@ -30,31 +31,4 @@ public struct RunOptions: Sendable {
     public var lockHolder = HostLock.holder(mode: "push")
 
     public init() {}
-}
-
-/// `--serial`: a count of hosts (`2`) or a share of them (`30%`), at least one host.
-public enum BatchSize: Sendable, Equatable {
-    case count(Int)
-    case percent(Int)
-
-    public init(parsing text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasSuffix("%"), let p = Int(trimmed.dropLast()), (1...100).contains(p) {
-            self = .percent(p)
-        } else if let n = Int(trimmed), n >= 1 {
-            self = .count(n)
-        } else {
-            throw InputError("--serial: expected a number of hosts (2) or a percentage (30%), got '\(text)'")
-        }
-    }
-
-    public func batches(of hosts: [String]) -> [[String]] {
-        guard !hosts.isEmpty else { return [] }
-        let size: Int
-        switch self {
-        case .count(let n): size = n
-        case .percent(let p): size = max(1, hosts.count * p / 100)
-        }
-        return stride(from: 0, to: hosts.count, by: size).map { Array(hosts[$0..<min($0 + size, hosts.count)]) }
-    }
 }

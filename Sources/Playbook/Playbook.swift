@@ -24,6 +24,9 @@ public struct Play: Sendable {
     /// A failure on any host stops the play, and every later play, on all of its hosts
     /// (Ansible's `any_errors_fatal`): for a prerequisite such as the database.
     public var anyErrorsFatal = false
+    /// `serial:`: the play runs to its end on one batch of its hosts before the next batch
+    /// starts (nil: all hosts at once).
+    public var serial: [BatchSize]? = nil
     public var tasks: [PlaybookTask]
     public var handlers: [PlaybookTask]
     /// Directory of the file the play came from: relative `src`, `template` and

@@ -128,4 +128,22 @@ extension PlaybookLoader.Loader {
         }
         return (values, locations)
     }
+
+    /// `serial:` a count, a percentage, or a list of them (batch sizes in turn).
+    func serial(_ node: LocatedValue) throws -> [BatchSize] {
+        func size(_ item: LocatedValue) throws -> BatchSize {
+            guard case .scalar(let value) = item.content, let text = value.stringValue else {
+                throw InputError("serial must be a number of hosts, a percentage or a list of them, not a \(item.kindName)", at: item.location)
+            }
+            if TemplateEngine.isTemplate(text) {
+                throw InputError("serial: a template is not supported here", at: item.location, hint: "give the batch size itself, e.g. serial: 2 or serial: 30%")
+            }
+            return try BatchSize(parsing: text, what: "serial", at: item.location)
+        }
+        if let items = node.items {
+            guard !items.isEmpty else { throw InputError("serial: the list of batch sizes is empty", at: node.location) }
+            return try items.map(size)
+        }
+        return [try size(node)]
+    }
 }

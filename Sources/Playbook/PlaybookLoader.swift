@@ -5,7 +5,7 @@ import ProvisionCore
 public enum PlaybookLoader {
     public static let playKeywords: [String] = [
         "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts", "any_errors_fatal",
-        "environment", "tasks", "handlers", "pre_tasks", "post_tasks", "roles",
+        "environment", "tasks", "handlers", "pre_tasks", "post_tasks", "roles", "serial",
     ]
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
@@ -19,7 +19,7 @@ public enum PlaybookLoader {
         "local_action",
     ]
     static let unsupportedPlayKeywords: Set<String> = [
-        "serial", "strategy", "max_fail_percentage",
+        "strategy", "max_fail_percentage",
         "vars_prompt", "connection", "remote_user", "order", "tags", "collections",
     ]
 
@@ -156,6 +156,7 @@ public enum PlaybookLoader {
             if let u = node["become_user"] { play.becomeUser = try becomeUser(u) }
             if let g = node["gather_facts"] { play.gatherFacts = try bool(g, "gather_facts") }
             if let f = node["any_errors_fatal"] { play.anyErrorsFatal = try bool(f, "any_errors_fatal") }
+            if let s = node["serial"] { play.serial = try serial(s) }
             // Ansible's order: pre_tasks, roles (each after its dependencies), tasks, post_tasks.
             let roles = RoleCollector(baseDirectory: baseDirectory)
             if let list = node["pre_tasks"] { play.tasks += try tasks(list, key: "pre_tasks", handlers: false, roles: roles) }

@@ -67,7 +67,7 @@ struct RunCommand: ParsableCommand {
         options.skipTags = skipTags.map(Self.list) ?? []
         options.extraVariables = try ExtraVars.parse(extraVars)
         outputRedactor.register(variables: options.extraVariables)
-        options.serial = try serial.map(BatchSize.init(parsing:))
+        options.serial = try serial.map { try BatchSize(parsing: $0) }
         let patterns = CommandLineTargets.limited(targets, to: limit)
 
         let playbookPath = try playbook ?? DefaultPlaybook.locate()

@@ -179,6 +179,50 @@ final class PlaybookRunnerTests: XCTestCase {
         XCTAssertEqual(reporter.tasks.map { "\($0.host) \($0.task)" }, ["a one", "b one", "a two", "b two"])
     }
 
+    /// A play's own `serial:` (Ansible's play keyword): batch sizes in turn, the last repeated;
+    /// the play without one runs on every host at once.
+    func testAPlaysSerialBatchesThatPlayOnly() throws {
+        let (reporter, _) = try run("""
+            - hosts: machines
+              serial: [1, 2]
+              tasks:
+                - name: one
+                  shell: "sleep 0.2"
+            - hosts: machines
+              tasks:
+                - name: two
+                  shell: "true"
+            """, options: RunOptions(), hosts: ["a", "b", "c", "d", "e"])
+        let one = reporter.tasks.filter { $0.task == "one" }.map(\.host)
+        XCTAssertEqual(Array(one.prefix(1)), ["a"], "the first batch is one host")
+        XCTAssertEqual(Set(one[1...2]), ["b", "c"], "then batches of two")
+        XCTAssertEqual(Set(one[3...4]), ["d", "e"])
+        XCTAssertEqual(reporter.tasks.filter { $0.task == "two" }.count, 5)
+    }
+
+    func testTheCommandLinesSerialWinsOverThePlays() throws {
+        var options = RunOptions()
+        options.serial = try BatchSize(parsing: "1")
+        let (reporter, _) = try run("""
+            - hosts: machines
+              serial: 5
+              tasks:
+                - name: one
+                  shell: "true"
+                - name: two
+                  shell: "true"
+            """, options: options, hosts: ["a", "b"])
+        XCTAssertEqual(reporter.tasks.map { "\($0.host) \($0.task)" }, ["a one", "a two", "b one", "b two"])
+    }
+
+    func testBatchSizeLists() throws {
+        let hosts = (1...10).map { "h\($0)" }
+        XCTAssertEqual(BatchSize.batches([.count(1), .count(3), .percent(50)], of: hosts).map(\.count), [1, 3, 5, 1])
+        XCTAssertEqual(BatchSize.batches([.count(4)], of: hosts).map(\.count), [4, 4, 2])
+        XCTAssertEqual(BatchSize.batches([], of: hosts), [hosts])
+        XCTAssertEqual(BatchSize.batches([.count(2)], of: []), [])
+    }
+
     func testBatchSizes() throws {
         let hosts = ["a", "b", "c", "d", "e"]
         XCTAssertEqual(try BatchSize(parsing: "2").batches(of: hosts), [["a", "b"], ["c", "d"], ["e"]])

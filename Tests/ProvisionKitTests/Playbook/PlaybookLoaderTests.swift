@@ -115,7 +115,7 @@ final class PlaybookLoaderTests: XCTestCase {
             ("hosts: all\n", "site.yml:1: a playbook must be a list of plays (start each play with '- hosts: …')"),
             ("- name: x\n  tasks: []\n", "site.yml:1: a play must be a mapping with `hosts` (e.g. '- hosts: web' followed by 'tasks:')"),
             ("- hosts: all\n  taks: []\n", "site.yml:2: unknown play keyword 'taks' (did you mean 'tasks'?)"),
-            ("- hosts: all\n  serial: 1\n", "site.yml:2: play keyword 'serial' is not supported yet"),
+            ("- hosts: all\n  strategy: free\n", "site.yml:2: play keyword 'strategy' is not supported yet"),
             ("- hosts: all\n  tasks:\n    copy: {}\n", "site.yml:3: tasks must be a list (write each task as an item starting with '- ')"),
             ("- hosts: all\n  tasks:\n    - copie: src=a dest=b\n", "site.yml:3: unknown module or keyword 'copie' (did you mean 'copy'?)"),
             ("- hosts: all\n  tasks:\n    - copy: src=a dest=b\n      notfy: x\n", "site.yml:4: unknown module or keyword 'notfy' (did you mean 'notify'?)"),
@@ -180,5 +180,19 @@ final class PlaybookLoaderTests: XCTestCase {
         XCTAssertEqual(try ArgumentSplitter.split(#"a=1 b='x y' c="q \"z\"" d=a\ b"#), ["a=1", "b=x y", #"c=q "z""#, "d=a b"])
         XCTAssertEqual(try ArgumentSplitter.split("x={{ a ~ ' ' ~ b }} y=2"), ["x={{ a ~ ' ' ~ b }}", "y=2"])
         XCTAssertEqual(try ArgumentSplitter.split("  "), [])
+    }
+
+    func testSerialAsAPlayKeyword() throws {
+        XCTAssertEqual(try loadPlaybook("- hosts: all\n  serial: 2\n  tasks: []\n").plays[0].serial, [.count(2)])
+        XCTAssertEqual(try loadPlaybook("- hosts: all\n  serial: '30%'\n  tasks: []\n").plays[0].serial, [.percent(30)])
+        XCTAssertEqual(try loadPlaybook("- hosts: all\n  serial: [1, 5, '20%']\n  tasks: []\n").plays[0].serial,
+                       [.count(1), .count(5), .percent(20)])
+        XCTAssertNil(try loadPlaybook("- hosts: all\n  tasks: []\n").plays[0].serial)
+        XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  serial: 0\n  tasks: []\n") },
+                       "site.yml:2: serial: expected a number of hosts (2) or a percentage (30%), got '0'")
+        XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  serial: [1, {a: 1}]\n  tasks: []\n") },
+                       "site.yml:2: serial must be a number of hosts, a percentage or a list of them, not a mapping")
+        XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  serial: \"{{ n }}\"\n  tasks: []\n") },
+                       "site.yml:2: serial: a template is not supported here (give the batch size itself, e.g. serial: 2 or serial: 30%)")
     }
 }

@@ -28,40 +28,47 @@ public final class ConnectionPool: @unchecked Sendable {
         self.connector = connector
     }
 
-    public func connection(for host: String) throws -> any Connection {
+    /// The connection to `host` as the user it is reached as (`HostResolver`: a play's
+    /// `remote_user` counts where the inventory names none); one per host and user.
+    public func connection(for host: String, remoteUser: String? = nil) throws -> any Connection {
+        let resolved = resolver.resolve(host, remoteUser: remoteUser)
+        let key = Self.key(host, resolved)
         lock.lock()
-        if let c = connections[host] { lock.unlock(); return c }
-        if let e = failures[host] { lock.unlock(); throw e }
-        if let waiting = inFlight[host] {
+        if let c = connections[key] { lock.unlock(); return c }
+        if let e = failures[key] { lock.unlock(); throw e }
+        if let waiting = inFlight[key] {
             // Another thread is connecting to this host: wait for its answer.
             lock.unlock()
             waiting.lock()
             while true {
                 lock.lock()
-                let done = inFlight[host] == nil
+                let done = inFlight[key] == nil
                 lock.unlock()
                 if done { break }
                 waiting.wait(until: Date().addingTimeInterval(0.05))
             }
             waiting.unlock()
-            return try connection(for: host)
+            return try connection(for: host, remoteUser: remoteUser)
         }
         let condition = NSCondition()
-        inFlight[host] = condition
+        inFlight[key] = condition
         lock.unlock()
 
-        let result = Result { try clock.time(.connect, of: host) { try connector(resolver.resolve(host)) } }
+        let result = Result { try clock.time(.connect, of: host) { try connector(resolved) } }
         lock.lock()
         switch result {
-        case .success(let c): connections[host] = c
-        case .failure(let e as ConnectionError): failures[host] = e
-        case .failure(let e): failures[host] = .protocolError(host: host, message: "\(e)")
+        case .success(let c): connections[key] = c
+        case .failure(let e as ConnectionError): failures[key] = e
+        case .failure(let e): failures[key] = .protocolError(host: host, message: "\(e)")
         }
-        inFlight[host] = nil
+        inFlight[key] = nil
         lock.unlock()
         condition.broadcast()
         return try result.get()
     }
+
+    /// A host's connections are told apart by the user they log in as.
+    static func key(_ host: String, _ resolved: ResolvedHost) -> String { host + "\u{0}" + resolved.user }
 
     public func facts(for host: String, gather: () throws -> Facts) throws -> Facts {
         lock.lock()

@@ -54,7 +54,7 @@ final class HostPlayRunner: @unchecked Sendable {
         // Secrets by name from every layer (SecretNames), before anything can print them.
         for layer in [inventoryVariables, playDefaults, playVariables] { redactor.register(variables: layer) }
         do {
-            connection = try pool.connection(for: host)
+            connection = try pool.connection(for: host, remoteUser: play.remoteUser)
         } catch {
             markUnreachable(error)
             return

@@ -34,7 +34,9 @@ public struct HostResolver: Sendable {
         return FileManager.default.fileExists(atPath: user) ? try SSHConfig.load(path: user) : SSHConfig()
     }
 
-    public func resolve(_ name: String) -> ResolvedHost {
+    /// How `name` is reached. The login user: the inventory's (`ansible_user`), else a play's
+    /// `remote_user`, else ssh_config's `User`, else the controller's user (Ansible's order).
+    public func resolve(_ name: String, remoteUser: String? = nil) -> ResolvedHost {
         let host = inventory.host(named: name) ?? InventoryHost(name: name)
         let vars = inventory.variables(for: name)
         let fromConfig = sshConfig.resolve(name, address: host.address ?? vars["ansible_host"]?.stringValue)
@@ -47,7 +49,7 @@ public struct HostResolver: Sendable {
             name: name,
             address: host.address ?? vars["ansible_host"]?.stringValue ?? fromConfig.hostName ?? name,
             port: port,
-            user: host.user ?? vars["ansible_user"]?.stringValue ?? fromConfig.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root",
+            user: host.user ?? vars["ansible_user"]?.stringValue ?? remoteUser ?? fromConfig.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root",
             identityFiles: identities,
             identitiesOnly: fromConfig.identitiesOnly ?? false,
             knownHostsFile: fromConfig.userKnownHostsFile.map(expand) ?? (NSHomeDirectory() + "/.ssh/known_hosts"),

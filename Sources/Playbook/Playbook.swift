@@ -27,6 +27,8 @@ public struct Play: Sendable {
     /// `serial:`: the play runs to its end on one batch of its hosts before the next batch
     /// starts (nil: all hosts at once).
     public var serial: [BatchSize]? = nil
+    /// `remote_user:`: the login user where the inventory names none (`HostResolver`).
+    public var remoteUser: String? = nil
     public var tasks: [PlaybookTask]
     public var handlers: [PlaybookTask]
     /// Directory of the file the play came from: relative `src`, `template` and

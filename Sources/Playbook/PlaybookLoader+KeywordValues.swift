@@ -146,4 +146,17 @@ extension PlaybookLoader.Loader {
         }
         return [try size(node)]
     }
+
+    /// `remote_user:` a login name (checked as the system's tools check user names).
+    func remoteUser(_ node: LocatedValue) throws -> String {
+        let name = try string(node, "remote_user")
+        if TemplateEngine.isTemplate(name) {
+            throw InputError("remote_user: a template is not supported here", at: node.location,
+                             hint: "give the user itself, or set ansible_user in the inventory")
+        }
+        if let problem = NameRules.problem(name, as: .user) {
+            throw InputError("remote_user '\(name)' \(problem)", at: node.location)
+        }
+        return name
+    }
 }

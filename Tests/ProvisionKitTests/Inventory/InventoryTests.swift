@@ -164,6 +164,20 @@ final class SSHConfigTests: XCTestCase {
         XCTAssertEqual(host.knownHostsFile, "/tmp/known_hosts_course")
     }
 
+    /// Ansible's order for the login user: the inventory's, then the play's `remote_user`,
+    /// then ssh_config's `User`.
+    func testRemoteUserBetweenTheInventoryAndSSHConfig() throws {
+        let sshConfig = try SSHConfig.parse(config)
+        var inventory = CommandLineTargets.addingHosts(for: ["aws-and-infra"], to: Inventory(), sshConfig: sshConfig)
+        inventory.add(InventoryHost(name: "named", address: "10.0.0.5", user: "inventory-user"))
+        inventory.add(InventoryHost(name: "by-var", address: "10.0.0.6", variables: ["ansible_user": "var-user"]))
+        let resolver = HostResolver(inventory: inventory, sshConfig: sshConfig, sshConfigFile: nil)
+        XCTAssertEqual(resolver.resolve("aws-and-infra").user, "ec2-user", "ssh_config's User without remote_user")
+        XCTAssertEqual(resolver.resolve("aws-and-infra", remoteUser: "deploy").user, "deploy", "remote_user over ssh_config")
+        XCTAssertEqual(resolver.resolve("named", remoteUser: "deploy").user, "inventory-user", "the inventory over remote_user")
+        XCTAssertEqual(resolver.resolve("by-var", remoteUser: "deploy").user, "var-user", "ansible_user over remote_user")
+    }
+
     func testInventoryWinsOverSSHConfig() throws {
         var inventory = Inventory()
         inventory.add(InventoryHost(name: "web-1a", address: "10.0.10.10", user: "ec2-user", identityFile: "/keys/inv"))

@@ -195,4 +195,13 @@ final class PlaybookLoaderTests: XCTestCase {
         XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  serial: \"{{ n }}\"\n  tasks: []\n") },
                        "site.yml:2: serial: a template is not supported here (give the batch size itself, e.g. serial: 2 or serial: 30%)")
     }
+
+    func testRemoteUserAsAPlayKeyword() throws {
+        XCTAssertEqual(try loadPlaybook("- hosts: all\n  remote_user: deploy\n  tasks: []\n").plays[0].remoteUser, "deploy")
+        XCTAssertNil(try loadPlaybook("- hosts: all\n  tasks: []\n").plays[0].remoteUser)
+        XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  remote_user: '-oProxyCommand=x'\n  tasks: []\n") },
+                       "site.yml:2: remote_user '-oProxyCommand=x' starts with '-' (it would be read as an option)")
+        XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  remote_user: \"{{ u }}\"\n  tasks: []\n") },
+                       "site.yml:2: remote_user: a template is not supported here (give the user itself, or set ansible_user in the inventory)")
+    }
 }

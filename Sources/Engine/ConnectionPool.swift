@@ -67,6 +67,17 @@ public final class ConnectionPool: @unchecked Sendable {
         return try result.get()
     }
 
+    /// `connection: local`: this machine, under the host's name (one per host).
+    public func localConnection(for host: String) -> any Connection {
+        let key = host + "\u{0}local"
+        lock.lock()
+        defer { lock.unlock() }
+        if let c = connections[key] { return c }
+        let c = LocalConnection(hostName: host)
+        connections[key] = c
+        return c
+    }
+
     /// A host's connections are told apart by the user they log in as.
     static func key(_ host: String, _ resolved: ResolvedHost) -> String { host + "\u{0}" + resolved.user }
 

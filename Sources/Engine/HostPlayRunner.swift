@@ -54,7 +54,7 @@ final class HostPlayRunner: @unchecked Sendable {
         // Secrets by name from every layer (SecretNames), before anything can print them.
         for layer in [inventoryVariables, playDefaults, playVariables] { redactor.register(variables: layer) }
         do {
-            connection = try pool.connection(for: host, remoteUser: play.remoteUser)
+            connection = play.connectionLocal ? pool.localConnection(for: host) : try pool.connection(for: host, remoteUser: play.remoteUser)
         } catch {
             markUnreachable(error)
             return
@@ -70,7 +70,8 @@ final class HostPlayRunner: @unchecked Sendable {
         }
         do {
             // Facts are gathered once per host and run; so is what they warn about.
-            facts = try pool.facts(for: host) {
+            // The controller's facts for a local play, not the host's.
+            facts = try pool.facts(for: play.connectionLocal ? host + "\u{0}local" : host) {
                 let gathered = try pool.clock.time(.facts, of: host) { try FactsGatherer.gather(on: connection) }
                 if gathered.distribution == .amazonLinux2 {
                     reporter.report(.warning(host: host, message: redactor.redact(

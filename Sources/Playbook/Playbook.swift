@@ -29,6 +29,9 @@ public struct Play: Sendable {
     public var serial: [BatchSize]? = nil
     /// `remote_user:`: the login user where the inventory names none (`HostResolver`).
     public var remoteUser: String? = nil
+    /// `connection: local`: the play's tasks run on the controller, once per host of the play
+    /// (each with its own variables), as Ansible's local connection does.
+    public var connectionLocal = false
     public var tasks: [PlaybookTask]
     public var handlers: [PlaybookTask]
     /// Directory of the file the play came from: relative `src`, `template` and

@@ -159,4 +159,15 @@ extension PlaybookLoader.Loader {
         }
         return name
     }
+
+    /// `connection:` `local` (the controller), or `ssh` / `smart` (the default).
+    func connectionIsLocal(_ node: LocatedValue) throws -> Bool {
+        switch try string(node, "connection") {
+        case "local": return true
+        case "ssh", "smart": return false
+        case let other:
+            throw InputError("connection '\(other)' is not supported", at: node.location,
+                             hint: "use ssh (the default) or local (run the play on this machine)")
+        }
+    }
 }

@@ -5,7 +5,7 @@ import ProvisionCore
 public enum PlaybookLoader {
     public static let playKeywords: [String] = [
         "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts", "any_errors_fatal",
-        "environment", "tasks", "handlers", "pre_tasks", "post_tasks", "roles", "serial", "remote_user",
+        "environment", "tasks", "handlers", "pre_tasks", "post_tasks", "roles", "serial", "remote_user", "connection",
     ]
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
@@ -20,7 +20,7 @@ public enum PlaybookLoader {
     ]
     static let unsupportedPlayKeywords: Set<String> = [
         "strategy", "max_fail_percentage",
-        "vars_prompt", "connection", "order", "tags", "collections",
+        "vars_prompt", "order", "tags", "collections",
     ]
 
     /// Loads the playbook at `path`, following `import_playbook` and expanding roles
@@ -158,6 +158,7 @@ public enum PlaybookLoader {
             if let f = node["any_errors_fatal"] { play.anyErrorsFatal = try bool(f, "any_errors_fatal") }
             if let s = node["serial"] { play.serial = try serial(s) }
             if let u = node["remote_user"] { play.remoteUser = try remoteUser(u) }
+            if let c = node["connection"] { play.connectionLocal = try connectionIsLocal(c) }
             // Ansible's order: pre_tasks, roles (each after its dependencies), tasks, post_tasks.
             let roles = RoleCollector(baseDirectory: baseDirectory)
             if let list = node["pre_tasks"] { play.tasks += try tasks(list, key: "pre_tasks", handlers: false, roles: roles) }

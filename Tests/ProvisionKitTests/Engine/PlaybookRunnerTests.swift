@@ -231,4 +231,31 @@ final class PlaybookRunnerTests: XCTestCase {
         XCTAssertThrowsError(try BatchSize(parsing: "0"))
         XCTAssertThrowsError(try BatchSize(parsing: "150%"))
     }
+
+    /// `connection: local`: the play runs on this machine for each of its hosts, never
+    /// through the connector (which here refuses every host), with each host's variables.
+    func testConnectionLocalRunsThePlayOnTheControllerPerHost() throws {
+        let playbook = try PlaybookLoader.load(text: """
+            - hosts: machines
+              connection: local
+              gather_facts: false
+              tasks:
+                - name: where
+                  command: echo "{{ inventory_hostname }} {{ colour }}"
+            """, file: "local.yml", baseDirectory: NSTemporaryDirectory())
+        var inventory = Inventory()
+        inventory.add(InventoryHost(name: "a", address: "192.0.2.1", variables: ["colour": "red"]), toGroup: "machines")
+        inventory.add(InventoryHost(name: "b", address: "192.0.2.2", variables: ["colour": "blue"]), toGroup: "machines")
+        let resolver = HostResolver(inventory: inventory, sshConfig: SSHConfig(), sshConfigFile: nil)
+        let pool = ConnectionPool(resolver: resolver) { host in
+            throw ConnectionError.protocolError(host: host.name, message: "no SSH in this test")
+        }
+        let reporter = CollectingReporter()
+        let recap = try PlaybookRunner(playbook: playbook, inventory: inventory, options: RunOptions(), pool: pool,
+                                       reporter: reporter, redactor: Redactor()).run(targets: [])
+        pool.closeAll()
+        XCTAssertEqual(recap.map { $0.1.unreachable }, [0, 0], "\(reporter.tasks.map { $0.message ?? "" })")
+        XCTAssertEqual(Set(reporter.tasks.compactMap(\.message).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
+                       ["a red", "b blue"])
+    }
 }

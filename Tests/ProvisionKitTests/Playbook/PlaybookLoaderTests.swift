@@ -204,4 +204,11 @@ final class PlaybookLoaderTests: XCTestCase {
         XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  remote_user: \"{{ u }}\"\n  tasks: []\n") },
                        "site.yml:2: remote_user: a template is not supported here (give the user itself, or set ansible_user in the inventory)")
     }
+
+    func testConnectionAsAPlayKeyword() throws {
+        XCTAssertTrue(try loadPlaybook("- hosts: all\n  connection: local\n  tasks: []\n").plays[0].connectionLocal)
+        XCTAssertFalse(try loadPlaybook("- hosts: all\n  connection: ssh\n  tasks: []\n").plays[0].connectionLocal)
+        XCTAssertEqual(errorText { try loadPlaybook("- hosts: all\n  connection: docker\n  tasks: []\n") },
+                       "site.yml:2: connection 'docker' is not supported (use ssh (the default) or local (run the play on this machine))")
+    }
 }

@@ -17,6 +17,10 @@ public struct AWSService: Sendable, Equatable {
                                                           apiVersion: "2015-12-01",
                                                           endpointVariable: "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2")
 
+    /// Secrets Manager speaks the JSON protocol (`AWSJSONClient`); no API version in its calls.
+    public static let secretsManager = AWSService(signingName: "secretsmanager", endpointPrefix: "secretsmanager", apiVersion: "",
+                                                  endpointVariable: "AWS_ENDPOINT_URL_SECRETS_MANAGER")
+
     /// `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, else the regional endpoint,
     /// as the AWS CLI and SDKs do (and, like them, none of the overrides with
     /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`).

@@ -1,3 +1,4 @@
+import Cloud
 import Foundation
 import Inventory
 import Playbook
@@ -49,9 +50,14 @@ public struct RunFlow {
         let book = try PlaybookLoader.load(path: playbookPath)
         try provisioner.readVarsDirectories(besidePlaybook: playbookPath)
         // Secrets rank just below -e: above the inventory and the playbook.
-        let secretsPath = SecretsLocation.path(extraVariables: options.extraVariables, inventory: provisioner.inventory)
-        provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)
-        try createGeneratedSecrets(book: book, provisioner: provisioner, path: secretsPath)
+        let defaults = try book.plays.first.map { try PlaybookRunner.loadDefaults($0) } ?? [:]
+        switch try SecretsSource.named(extraVariables: options.extraVariables, inventory: provisioner.inventory, playbookDefaults: defaults) {
+        case .file(let secretsPath):
+            provisioner.options.secretVariables = try SecretsFile.load(path: secretsPath)
+            try createGeneratedSecrets(book: book, provisioner: provisioner, path: secretsPath)
+        case .secretsManager(let region, let name):
+            try loadFromSecretsManager(region: region, name: name, book: book, provisioner: provisioner)
+        }
         // Secrets by name (SecretNames): the user's `secret_names`, PROVISION_SECRET_NAMES, the secrets file's names.
         SecretNames.shared.markUserNames(
             layers: [options.extraVariables] + provisioner.inventory.hosts.map { provisioner.inventory.variables(for: $0.name) }
@@ -66,6 +72,28 @@ public struct RunFlow {
         guard problems.isEmpty else { return .rejected(problems.map { redactor.redact($0.description) }) }
         return .ran(try provisioner.run(playbook: book, targets: targets, reporter: reporter, redactor: redactor,
                                         connector: connector, rollout: rollout))
+    }
+
+    /// `secrets_from: aws-secretsmanager://REGION/NAME` (`SecretsSource`): the operator's
+    /// secret and the generated one, which the first run that needs it creates; the
+    /// environment's `PROVISION_DB_*` still win, as over the secrets file.
+    func loadFromSecretsManager(region: String, name: String, book: Playbook, provisioner: Provisioner) throws {
+        let client = try SecretsManagerClient(region: region, credentials: try AWSCredentials.resolve())
+        var values = try SecretsSource.load(client, name: name)
+        values.merge(SecretsFile.environmentValues()) { $1 }
+        provisioner.options.secretVariables = values
+        let needed = try RunPreflight.generatedSecretsNeeded(
+            playbook: book, inventory: provisioner.inventory, targets: targets,
+            extraVariables: provisioner.options.extraVariables, secretVariables: values)
+        guard !needed.isEmpty else { return }
+        let (generated, created) = try SecretsSource.generated(client, name: name, checkMode: options.checkMode)
+        provisioner.options.secretVariables = generated.merging(values) { $1 }
+        let id = SecretsSource.generatedName(name)
+        if options.checkMode {
+            note("check mode: Secrets Manager would get \(id) with the generated secrets; not created")
+        } else if created {
+            note("created \(id) in Secrets Manager (\(region)) with the generated secrets; every host reads the same values")
+        }
     }
 
     /// Generated secrets the playbook reads and nothing defines are made on first use, into

@@ -39,6 +39,13 @@ public enum SecretsFile {
             default: throw InputError("secrets file must be a mapping of names to values", at: loaded.location)
             }
         }
+        values.merge(environmentValues(env)) { $1 }
+        return values
+    }
+
+    /// The secrets the environment gives (`PROVISION_DB_PASSWORD`, …): over any other source.
+    public static func environmentValues(_ env: [String: String] = ProcessInfo.processInfo.environment) -> [String: Value] {
+        var values: [String: Value] = [:]
         for (variable, name) in environment {
             if let value = env[variable], !value.isEmpty { values[name] = .secret(Secret(value)) }
         }

@@ -78,6 +78,7 @@ final class MotoServer {
             data = json.loads(sys.argv[1])
             ec2 = boto3.client("ec2", region_name="ap-northeast-1", endpoint_url="\(url)")
             elbv2 = boto3.client("elbv2", region_name="ap-northeast-1", endpoint_url="\(url)")
+            secretsmanager = boto3.client("secretsmanager", region_name="ap-northeast-1", endpoint_url="\(url)")
             \(script)
             """, input: input, file: file, line: line)
     }

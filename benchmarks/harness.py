@@ -54,14 +54,29 @@ class Variables:
             "db_host": DB_HOST, "db_port": 3306, "db_name": "wordpress", "db_user": "wordpress",
             "db_admin_user": "admin", "db_admin_password": (LAB / "db_admin_password").read_text().strip(),
             "db_password": token(), "db_charset": "utf8mb4", "db_table_prefix": "wp_",
-            "wordpress_salts": {name: token() for name in SALTS},
+            "wordpress_salts": {name: token() for name in SALTS}, "wordpress_admin_password": token(),
             "wordpress_archive": str(LAB / "wordpress.tar.gz"),
         }
         WORK.mkdir(parents=True, exist_ok=True)
-        self.secrets_file = WORK / "secrets.yml"   # JSON is YAML
-        self.write(self.secrets_file, {k: self.values[k] for k in ("db_admin_password", "db_password", "wordpress_salts")})
+        # YAML in block style (provision adds a generated secret it misses as a YAML line).
+        self.secrets_file = WORK / "secrets.yml"
+        self.write_yaml(self.secrets_file, {k: self.values[k] for k in ("db_admin_password", "db_password", "wordpress_salts",
+                                                                         "wordpress_admin_password")})
         self.all_file = WORK / "vars.json"
         self.write(self.all_file, self.values)
+
+    @staticmethod
+    def write_yaml(path, data):
+        """Flat names, one level of nesting; each scalar JSON-quoted (a valid YAML scalar)."""
+        lines = []
+        for key, value in data.items():
+            if isinstance(value, dict):
+                lines += [f"{key}:"] + [f"  {k}: {json.dumps(v)}" for k, v in value.items()]
+            else:
+                lines.append(f"{key}: {json.dumps(value)}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
 
     @staticmethod
     def write(path, data):

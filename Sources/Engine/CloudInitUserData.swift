@@ -4,8 +4,9 @@ import ProvisionCore
 /// The cloud-config user-data `provision cloud-init` prints for a launch template: at first
 /// boot the instance fetches the binary and the bundle (HTTPS, or S3 through the aws CLI and
 /// the instance's role), checks their SHA-256, runs `provision pull` once, and reports the
-/// exit code on the console, in cloud-init's log (/var/log/cloud-init-output.log) and in
-/// `statusFile`, which a health check or a later login can read.
+/// exit code on the console, in cloud-init's log (/var/log/cloud-init-output.log), in
+/// `statusFile`, which a health check or a later login can read, and as the instance's tag
+/// `tagKey` (`running`, then `exit_code=N`), which `aws ec2 describe-instances` shows.
 ///
 /// User-data is readable by anyone on the instance, so it must never hold a secret: variables
 /// with a secret's name are refused (secrets come from the secrets file or the environment
@@ -15,6 +16,23 @@ public struct CloudInitUserData: Sendable {
     public static let workDirectory = "/var/lib/provision"
     public static let statusFile = "/var/lib/provision/pull-status"
     public static let binaryPath = "/usr/local/bin/provision"
+    /// The instance tag the result goes to, where the aws CLI and the role allow it.
+    public static let tagKey = "provision:pull"
+
+    /// `report STATUS`: the result in `statusFile` and as the instance's tag `tagKey` (the
+    /// instance id and region from IMDSv2; without the aws CLI, IMDS or ec2:CreateTags it
+    /// says so and goes on: the file and the console still have it).
+    static let reportFunction = """
+        report() {
+          echo "$1" >\(statusFile)
+          command -v aws >/dev/null 2>&1 || return 0
+          t=$(curl -fsS -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token 2>/dev/null) || return 0
+          id=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $t" http://169.254.169.254/latest/meta-data/instance-id 2>/dev/null) || return 0
+          region=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $t" http://169.254.169.254/latest/meta-data/placement/region 2>/dev/null) || return 0
+          aws ec2 create-tags --region "$region" --resources "$id" --tags "Key=\(tagKey),Value=$1" >/dev/null 2>&1 \\
+            || say "could not tag $id with \(tagKey)=$1 (the role needs ec2:CreateTags)"
+        }
+        """
 
     /// The packages of the C libraries the static binary links (`ldd`), by package manager.
     public static let libraries = (apt: ["libssh2-1", "libmariadb3", "libcurl4", "libxml2"],
@@ -68,9 +86,10 @@ public struct CloudInitUserData: Sendable {
             "    *) curl -fsSL --retry 10 --retry-connrefused --retry-delay 3 -o \"$2\" \"$1\" ;;",
             "  esac",
             "}",
-            "fail() { say \"$1\"; echo \"exit_code=$2\" >\(Self.statusFile); exit \"$2\"; }",
+            Self.reportFunction,
+            "fail() { say \"$1\"; report \"exit_code=$2\"; exit \"$2\"; }",
             "mkdir -p \(Self.workDirectory) && chmod 0700 \(Self.workDirectory) && cd \(Self.workDirectory) || exit 1",
-            "echo running >\(Self.statusFile)",
+            "report running",
         ]
         if let binaryURL, let binarySHA256 {
             lines += [
@@ -99,7 +118,7 @@ public struct CloudInitUserData: Sendable {
         ]
         lines += [
             "status=$(cat pull-exit)",
-            "echo \"exit_code=$status\" >\(Self.statusFile)",
+            "report \"exit_code=$status\"",
             "say \"finished: exit $status (0 all good, 1 bad input, 2 a task failed, 4 unreachable)\"",
             "exit \"$status\"",
         ]

@@ -30,7 +30,7 @@ final class CloudInitUserDataTests: XCTestCase {
         XCTAssertTrue(script.contains("fetch 'https://example.com/site bundle.tar' bundle.tar"))
         XCTAssertTrue(script.contains("/usr/local/bin/provision pull --sha256 \(bundleSum) -e 'db_host=db.example.com' -e 'site_marker=it'\\''s $HOME' bundle.tar"))
         XCTAssertTrue(script.contains("/dev/console"))
-        XCTAssertTrue(script.contains("exit_code=$status\" >\(CloudInitUserData.statusFile)"))
+        XCTAssertTrue(script.contains("report \"exit_code=$status\""))
     }
 
     func testTheScriptIsValidShAndReportsThePullsExitCode() throws {
@@ -57,5 +57,35 @@ final class CloudInitUserDataTests: XCTestCase {
         ] as [(String, () throws -> CloudInitUserData)] {
             XCTAssertThrowsError(try make(), name) { XCTAssertTrue($0 is InputError, "\(name): \($0)") }
         }
+    }
+
+    /// The report: the status file, and the instance tag through IMDSv2 and the aws CLI (here
+    /// stand-ins on PATH that record what they were asked); without the CLI only the file.
+    func testTheResultGoesToTheStatusFileAndTheInstanceTag() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        let fakes = [
+            "curl": "#!/bin/sh\necho \"curl $*\" >>\(dir)/calls\ncase \"$*\" in *api/token*) echo tok;; *instance-id*) echo i-0abc;; *region*) echo ap-northeast-1;; esac\n",
+            "aws": "#!/bin/sh\necho \"aws $*\" >>\(dir)/calls\n",
+        ]
+        for (name, text) in fakes {
+            try text.write(toFile: dir + "/bin/" + name, atomically: true, encoding: .utf8)
+            XCTAssertEqual(chmod(dir + "/bin/" + name, 0o755), 0)
+        }
+        let function = CloudInitUserData.reportFunction.replacingOccurrences(of: CloudInitUserData.statusFile, with: dir + "/status")
+        func report(_ status: String, path: String) throws -> String {
+            let script = "say() { echo \"$*\"; }\n" + function + "\nreport \(Shell.quote(status))\n"
+            let out = TestProcess.run("/bin/sh", ["-c", script], environment: ["PATH": path])
+            XCTAssertEqual(out.status, 0, out.stderr)
+            return try String(contentsOfFile: dir + "/status", encoding: .utf8)
+        }
+        XCTAssertEqual(try report("exit_code=2", path: dir + "/bin:/usr/bin:/bin"), "exit_code=2\n")
+        let calls = try String(contentsOfFile: dir + "/calls", encoding: .utf8)
+        XCTAssertTrue(calls.contains("-H X-aws-ec2-metadata-token: tok"), calls)
+        XCTAssertTrue(calls.contains("aws ec2 create-tags --region ap-northeast-1 --resources i-0abc --tags Key=provision:pull,Value=exit_code=2"), calls)
+        try FileManager.default.removeItem(atPath: dir + "/calls")
+        XCTAssertEqual(try report("running", path: "/usr/bin:/bin"), "running\n", "without the aws CLI the file still says it")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/calls"), "no CLI: nothing asked")
     }
 }

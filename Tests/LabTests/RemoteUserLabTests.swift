@@ -13,12 +13,13 @@ final class RemoteUserLabTests: XCTestCase {
         dir = NSTemporaryDirectory() + "provision-remoteuser-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let made = Lab.ssh("web-1", """
-            sudo -n sh -c 'id -u \(user) >/dev/null 2>&1 || useradd -m -s /bin/sh \(user); \
+            sudo -n sh -c 'id -u \(user) >/dev/null 2>&1 || useradd -m -s /bin/sh \(user); usermod -p "*" \(user); \
             install -d -m 700 -o \(user) -g \(user) /home/\(user)/.ssh; \
             cp ~ec2-user/.ssh/authorized_keys /home/\(user)/.ssh/; chown \(user): /home/\(user)/.ssh/authorized_keys; \
             echo "\(user) ALL=(ALL) NOPASSWD: ALL" > /etc/sudoers.d/\(user); chmod 440 /etc/sudoers.d/\(user)'
             """)
         XCTAssertEqual(made.status, 0, made.all)
+        // (`usermod -p '*'`: no password, not locked; sshd refuses key logins to a locked account.)
     }
 
     override func tearDown() {

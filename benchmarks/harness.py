@@ -205,6 +205,8 @@ ls /etc/rc2.d/S*apache2 >/dev/null 2>&1 || s=1
 sudo -n sha256sum /var/www/html/wp-config.php | grep -q "^$1 " || s=1
 [ "$(stat -c %a:%U:%G /var/www/html/wp-config.php)" = 640:root:www-data ] || s=1
 grep -q '^<p class="site-marker">' /var/www/html/index.php && s=1
+# WordPress installed in the shared database: the query provision's installer makes, as the web user
+sudo -n runuser -u www-data -- php -r 'define("SHORTINIT", true); require "/var/www/html/wp-load.php"; global $wpdb; exit($wpdb->get_var("SELECT option_value FROM {$wpdb->options} WHERE option_name = \"siteurl\"") ? 0 : 1);' >/dev/null 2>&1 || s=1
 echo "state=$s"
 """
 
@@ -298,8 +300,9 @@ def report(rows, sizes, noop_runs):
            "PHP; service started and enabled; WordPress unpacked and owned by www-data; wp-config.php from the template) "
            "and its equivalents in `benchmarks/ansible/` and `benchmarks/pyinfra/`. Each tool starts from fresh hosts. "
            f"First run: one run. No-op: median of {noop_runs} hyperfine runs after 1 warm-up (Ansible: {max(3, noop_runs // 2)}). "
-           "Floor: one `ssh` (curve25519, no ControlMaster) per host running one script that checks the same state, "
-           "all hosts in parallel.\n",
+           "Floor: one `ssh` (curve25519, no ControlMaster) per host running one script that checks the same state "
+           "(packages, pending upgrades, the service, the files, and WordPress installed in the database, by the query "
+           "provision's installer makes), all hosts in parallel.\n",
            "| web hosts | scenario | provision | Ansible | pyinfra | floor | provision : Ansible | provision : pyinfra | provision : floor |",
            "|---|---|---|---|---|---|---|---|---|"]
     targets = []

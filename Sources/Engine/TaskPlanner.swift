@@ -53,16 +53,17 @@ struct TaskPlanner {
         let taskScope = hostScope.forTask(task, of: play)
         var items: [Value?] = [nil]
         if let loop = task.loop {
-            let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.location
-            let rendered: Value
+            let at = task.keywordLocations["loop"] ?? task.keywordLocations["with_items"] ?? task.keywordLocations["with_first_found"]
+                ?? task.location
+            let renderedLoop: Value
             do {
-                rendered = try TemplateEngine.renderValue(loop, variables: taskScope, origin: at)
+                renderedLoop = try TemplateEngine.renderValue(loop, variables: taskScope, origin: at)
             } catch {
                 try leaveToRun(error, reading: [loop], scope: taskScope)
                 return .items([nil])
             }
-            guard case .list(let list) = rendered else {
-                let kind = rendered.kindName
+            guard case .list(let list) = renderedLoop else {
+                let kind = renderedLoop.kindName
                 throw InputError("loop must be a list, not \("aeiou".contains(kind.prefix(1)) ? "an" : "a") \(kind)", at: at,
                                  hint: "give a YAML list, or a variable that holds one")
             }

@@ -21,7 +21,8 @@ final class FreshInstances {
     }
 
     func destroyAll() {
-        for host in launched { Lab.lab(["destroy", host]) }
+        // The hosts on another's image first: its snapshot goes with the last of them.
+        for host in launched.reversed() { Lab.lab(["destroy", host]) }
         try? FileManager.default.removeItem(atPath: work)
     }
 
@@ -45,6 +46,18 @@ final class FreshInstances {
         launched.append(name)
         XCTAssertEqual(Lab.lab(["check-login", name]).status, 0)
         return String(copy.stdout.split(separator: " ").dropFirst().first ?? "")
+    }
+
+    /// Many hosts on `source`'s image (`lab launch --shared`: its snapshot as a read-only
+    /// layer, taken afresh first), as an Auto Scaling group launches them from one AMI.
+    func launchShared(_ names: [String], from source: String) {
+        XCTAssertEqual(Lab.lab(["snapshot", source]).status, 0, "snapshot of \(source)")
+        for name in names {
+            Lab.lab(["destroy", name])
+            let out = Lab.lab(["launch", name, "--from", source, "--shared", "--trust"])
+            XCTAssertEqual(out.status, 0, out.all)
+            launched.append(name)
+        }
     }
 
     /// Each site name is its own database and user (suffixed with `run`).

@@ -31,7 +31,9 @@ let package = Package(
         // a wrong-way import does not compile.
         .target(
             name: "ProvisionCore",
-            dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")],
+            // libcrypt (glibc's crypt(3), libxcrypt): SHA-512 password hashes (`password_hash`).
+            linkerSettings: [.linkedLibrary("crypt", .when(platforms: [.linux]))]),
         .target(name: "Transport", dependencies: ["ProvisionCore", "CLibSSH2"]),
         .target(name: "Database", dependencies: ["ProvisionCore", "Transport", "CMySQL"]),
         .target(name: "Cloud", dependencies: ["ProvisionCore"]),

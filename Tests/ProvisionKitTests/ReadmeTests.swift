@@ -24,6 +24,9 @@ final class ReadmeTests: XCTestCase {
             "",
             "Magic variables: \(code(MagicVariables.names.sorted())), and `role_path` in a role; facts: \(code(Facts.variableNames.sorted())).",
             "",
+            "Template filters: \(code(TemplateBuiltins.filters.sorted())).",
+            "Tests: \(code(TemplateBuiltins.tests.filter { $0.first!.isLetter }.sorted())) (and `==`, `!=`, `<`, `<=`, `>`, `>=`). Functions: \(code(TemplateBuiltins.functions.sorted())); lookups: \(code(TemplateLookup.supported)); refused, saying why: \(code(TemplateLookup.refused.keys.sorted())).",
+            "",
             "| module | also called | parameters (required in bold) |",
             "| --- | --- | --- |",
         ]

@@ -203,9 +203,11 @@ final class Evaluator {
                 return try callMethod(try eval(base), method, values)
             }
             if case .name("range") = callee { return try range(values) }
+            if case .name("dict") = callee { return try dictionary(values) }
             if case .name(let n) = callee, TemplateLookup.functionNames.contains(n) {
                 let found = try TemplateLookup.values(values, playbookDirectory: try? lookup("playbook_dir").text,
-                                                      roleDirectory: try? lookup("role_path").text)
+                                                      roleDirectory: try? lookup("role_path").text,
+                                                      scope: resolver.scope)
                 if found.contains(where: \.containsSecret) { touchedSecret = true }
                 return n == "lookup" ? (found.count == 1 ? found[0] : .string(found.map(outputText).joined(separator: ","))) : .list(found)
             }

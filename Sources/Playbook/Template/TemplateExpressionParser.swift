@@ -222,6 +222,7 @@ struct ExpressionParser {
                 var args: [Expr] = []
                 var kwargs: [String: Expr] = [:]
                 if peek == .op("(") { (args, kwargs) = try parseArguments() }
+                try checkNamedInArguments(name, args)
                 try enter()  // each wrap makes the tree one level deeper
                 e = .filter(e, name, args, kwargs)
             } else if peek == .name("is") {
@@ -243,7 +244,7 @@ struct ExpressionParser {
                 advance()
                 var args: [Expr] = []
                 if peek == .op("(") {
-                    args = try parseArguments().0
+                    args = try testArguments(name, try parseArguments())
                 } else if let t = peek, startsPrimary(t) {
                     args = [try parsePostfix(try parsePrimary())]
                 }
@@ -262,6 +263,39 @@ struct ExpressionParser {
         case .op(let o): return o == "(" || o == "["
         case .end: return false
         }
+    }
+
+    /// `map('upper')`, `select('match', …)`, `selectattr('x', 'eq', …)` name a filter or test in
+    /// a string: a literal name must exist, so a typo fails when the template is read.
+    func checkNamedInArguments(_ filter: String, _ args: [Expr]) throws(TemplateSyntaxError) {
+        let position: Int, known: Set<String>, kind: String
+        switch filter {
+        case "map": (position, known, kind) = (0, TemplateBuiltins.filters, "filter")
+        case "select", "reject": (position, known, kind) = (0, TemplateBuiltins.tests, "test")
+        case "selectattr", "rejectattr": (position, known, kind) = (1, TemplateBuiltins.tests, "test")
+        default: return
+        }
+        guard position < args.count, case .literal(.string(let name)) = args[position], !known.contains(name) else { return }
+        throw error("\(filter): unknown \(kind) '\(name)'", hint: Suggestions.hint(for: name, in: known))
+    }
+
+    /// A test's arguments: keywords it takes go to their positions; others are an error (a
+    /// test would ignore them silently).
+    func testArguments(_ name: String, _ parsed: ([Expr], [String: Expr])) throws(TemplateSyntaxError) -> [Expr] {
+        var (args, kwargs) = parsed
+        guard !kwargs.isEmpty else { return args }
+        let keywords = TemplateBuiltins.testKeywords[name] ?? []
+        for (i, keyword) in keywords.enumerated() {
+            guard let value = kwargs.removeValue(forKey: keyword) else { continue }
+            guard i >= args.count else { throw error("test '\(name)' is given '\(keyword)' twice") }
+            while args.count < i { args.append(.literal(.null)) }
+            args.append(value)
+        }
+        if let extra = kwargs.keys.sorted().first {
+            throw error("test '\(name)' takes no argument '\(extra)'",
+                        hint: keywords.isEmpty ? "give its arguments in order, without names" : "it takes \(keywords.joined(separator: ", "))")
+        }
+        return args
     }
 
     mutating func parseArguments() throws(TemplateSyntaxError) -> ([Expr], [String: Expr]) {
@@ -306,7 +340,19 @@ struct ExpressionParser {
                     throw error("unknown function '\(n)'", hint: Suggestions.hint(for: n, in: TemplateBuiltins.functions))
                 }
                 try enter()  // each wrap makes the tree one level deeper
-                e = .call(e, try parseArguments().0)
+                let (args, kwargs) = try parseArguments()
+                if case .name("dict") = e {
+                    // dict(a=1, b=2) is a mapping literal; dict(pairs) a call (a list of [key, value]).
+                    switch (args.isEmpty, kwargs.isEmpty) {
+                    case (true, _):
+                        e = .dict(kwargs.keys.sorted().map { DictEntry(key: .literal(.string($0)), value: kwargs[$0]!) })
+                    case (false, true) where args.count == 1: e = .call(e, args)
+                    default: throw error("dict() takes either one list of [key, value] pairs or key=value arguments",
+                                         hint: "e.g. dict(keys | zip(values)) or dict(name='x', port=80)")
+                    }
+                } else {
+                    e = .call(e, args)
+                }
             } else {
                 return e
             }

@@ -11,13 +11,19 @@ extension Evaluator {
         case "undefined": return try evalIfDefined(base) == nil
         default: break
         }
-        let v = try eval(base)
-        let args = try argExprs.map(eval)
+        return try test(name, try eval(base), try argExprs.map(eval))
+    }
+
+    /// A test applied to a value (also what `select`/`selectattr` apply to each item): a value
+    /// is always defined.
+    func test(_ name: String, _ v: Value, _ args: [Value]) throws -> Bool {
         func arg0() throws -> Value {
             guard let a = args.first else { throw EvaluationFailure(message: "test '\(name)' needs an argument") }
             return a
         }
         switch name {
+        case "defined": return true
+        case "undefined": return false
         case "none": return v == .null
         case "string": if case .string = v { return true } else if case .secret = v { return true } else { return false }
         case "number": return Evaluator.number(v) != nil && v.kindName != "boolean"
@@ -30,7 +36,7 @@ extension Evaluator {
         case "false": return v == .bool(false)
         case "changed": return v["changed"]?.isTruthy ?? false
         case "failed": return v["failed"]?.isTruthy ?? false
-        case "succeeded", "success": return !(v["failed"]?.isTruthy ?? false)
+        case "succeeded", "success", "successful": return !(v["failed"]?.isTruthy ?? false)
         case "skipped": return v["skipped"]?.isTruthy ?? false
         case "eq", "equalto", "==": return Evaluator.equal(v, try arg0())
         case "ne", "!=": return !Evaluator.equal(v, try arg0())
@@ -39,7 +45,7 @@ extension Evaluator {
         case "gt", ">": return try order(v, try arg0(), .gt)
         case "ge", ">=": return try order(v, try arg0(), .ge)
         case "in": return try Evaluator.contains(try arg0(), v)
-        case "match", "search":
+        case "match", "search", "regex":
             let regex = try Evaluator.regex(outputText(try arg0()))
             let s = outputText(v)
             let range = NSRange(s.startIndex..., in: s)
@@ -55,7 +61,10 @@ extension Evaluator {
             return i % n == 0
         case "lower": return outputText(v) == outputText(v).lowercased()
         case "upper": return outputText(v) == outputText(v).uppercased()
-        default: throw EvaluationFailure(message: "unknown test '\(name)'")
+        default:
+            if let result = try moreTest(name, v, args) { return result }
+            throw EvaluationFailure(message: "unknown test '\(name)'",
+                                    hint: Suggestions.hint(for: name, in: TemplateBuiltins.tests))
         }
     }
 
@@ -76,9 +85,19 @@ extension Evaluator {
             }
             return v
         }
-        let v = try eval(base)
-        let args = try argExprs.map(eval)
-        let kwargs = try kwargExprs.mapValues(eval)
+        return try filter(name, try eval(base), try argExprs.map(eval), try kwargExprs.mapValues(eval))
+    }
+
+    /// A filter applied to a value (also what `map('name', …)` applies to each item). Anything
+    /// computed from a secret is a secret: when the value or an argument holds one and the
+    /// result does not, the result's text is sealed (`Evaluator.sealed`).
+    func filter(_ name: String, _ v: Value, _ args: [Value], _ kwargs: [String: Value]) throws -> Value {
+        let out = try unsealedFilter(name, v, args, kwargs)
+        let fromSecret = v.containsSecret || args.contains(where: \.containsSecret) || kwargs.values.contains(where: \.containsSecret)
+        return fromSecret && !out.containsSecret ? Evaluator.sealed(out) : out
+    }
+
+    func unsealedFilter(_ name: String, _ v: Value, _ args: [Value], _ kwargs: [String: Value]) throws -> Value {
         func stringArg(_ i: Int, _ key: String, default d: String? = nil) throws -> String {
             if i < args.count { return outputText(args[i]) }
             if let k = kwargs[key] { return outputText(k) }
@@ -87,6 +106,11 @@ extension Evaluator {
         }
         func text() -> String { outputText(v) }
         switch name {
+        // On a value (inside `map`): it is defined, so `default` gives it unless `boolean` and falsy.
+        case "default", "d":
+            let boolean = (args.count > 1 ? args[1] : kwargs["boolean"])?.isTruthy ?? false
+            return boolean && !v.isTruthy ? (args.first ?? .string("")) : v
+        case "mandatory": return v
         case "lower": return .string(text().lowercased())
         case "upper": return .string(text().uppercased())
         case "capitalize": return .string(text().prefix(1).uppercased() + text().dropFirst().lowercased())
@@ -151,10 +175,18 @@ extension Evaluator {
         case "basename": return .string(Evaluator.basename(text()))
         case "dirname": return .string(Evaluator.dirname(text()))
         case "regex_replace":
-            let regex = try Evaluator.regex(try stringArg(0, "regex"))
-            let template = Evaluator.nsTemplate(try stringArg(1, "replacement", default: ""))
-            let s = text()
-            return .string(regex.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: template))
+            // Python's re.sub: `\1`, `\g<1>`, `\g<name>` in the replacement; ignorecase=, multiline=.
+            let regex = try pythonRegex(name, try stringArg(0, "regex"), kwargs)
+            let pieces: [PythonRegex.Piece]
+            do {
+                pieces = try PythonRegex.parseTemplate(try stringArg(1, "replacement", default: ""))
+            } catch let e as ModuleError {
+                throw EvaluationFailure(message: "regex_replace: \(e.message)", hint: "write a literal backslash as '\\\\\\\\'")
+            }
+            if let problem = PythonRegex.templateProblem(try stringArg(1, "replacement", default: ""), for: regex) {
+                throw EvaluationFailure(message: "regex_replace: the replacement \(problem)")
+            }
+            return .string(PythonRegex.substitute(regex, pieces, in: text()).text)
         case "regex_escape": return .string(NSRegularExpression.escapedPattern(for: text()))
         case "first", "last":
             switch v {
@@ -211,7 +243,9 @@ extension Evaluator {
             guard let d = v.dictValue else { throw EvaluationFailure(message: "dict2items needs a mapping, not a \(v.kindName)") }
             return .list(d.keys.sorted().map { .dict(["key": .string($0), "value": d[$0]!]) })
         default:
-            throw EvaluationFailure(message: "unknown filter '\(name)'")
+            if let out = try moreFilter(name, v, args, kwargs) { return out }
+            throw EvaluationFailure(message: "unknown filter '\(name)'",
+                                    hint: Suggestions.hint(for: name, in: TemplateBuiltins.filters))
         }
     }
 }

@@ -32,40 +32,13 @@ extension Evaluator {
         return String(head.reversed().drop(while: { $0 == "/" }).reversed())
     }
 
+    /// A Python pattern (`(?P<name>…)`, `\Z`) as ICU reads it (`PythonRegex`).
     static func regex(_ pattern: String) throws -> NSRegularExpression {
         do {
-            return try NSRegularExpression(pattern: pattern)
+            return try NSRegularExpression(pattern: PythonRegex.translate(pattern), options: [.useUnixLineSeparators])
         } catch {
             throw EvaluationFailure(message: "invalid regular expression '\(pattern)'")
         }
-    }
-
-    /// Python's `\1` / `\g<1>` / `\g<name>` replacement syntax -> NSRegularExpression's `$1`.
-    static func nsTemplate(_ python: String) -> String {
-        var out = ""
-        var chars = Array(python)[...]
-        while let c = chars.popFirst() {
-            if c == "$" {
-                out += "\\$"
-            } else if c == "\\", let n = chars.first {
-                if n.isNumber {
-                    chars.removeFirst()
-                    out += "$" + String(n)
-                } else if n == "g", chars.dropFirst().first == "<", let close = chars.firstIndex(of: ">") {
-                    let name = String(chars[chars.index(chars.startIndex, offsetBy: 2)..<close])
-                    out += name.allSatisfy(\.isNumber) ? "$" + name : "${" + name + "}"
-                    chars = chars[(close + 1)...]
-                } else if n == "\\" {
-                    chars.removeFirst()
-                    out += "\\\\"
-                } else {
-                    out += "\\\\"
-                }
-            } else {
-                out.append(c)
-            }
-        }
-        return out
     }
 
     /// JSON with secrets revealed (the caller marks the result secret) and sorted keys.

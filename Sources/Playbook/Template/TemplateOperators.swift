@@ -69,12 +69,14 @@ extension Evaluator {
         case .lt, .le, .gt, .ge: return .bool(try order(a, b, op))
         case .in: return .bool(try Evaluator.contains(b, a))
         case .notIn: return .bool(!(try Evaluator.contains(b, a)))
-        case .concat: return .string(outputText(a) + outputText(b))
+        // Text made from a secret is a secret (so a filter after it keeps it one).
+        case .concat: return a.containsSecret || b.containsSecret ? .secret(Secret(outputText(a) + outputText(b))) : .string(outputText(a) + outputText(b))
         case .add:
             switch (a, b) {
             case (.int(let x), .int(let y)): return .int(x &+ y)
             case (.list(let x), .list(let y)): return .list(x + y)
-            case (.string, .string), (.secret, .string), (.string, .secret), (.secret, .secret): return .string(a.text + b.text)
+            case (.string, .string): return .string(a.text + b.text)
+            case (.secret, .string), (.string, .secret), (.secret, .secret): return .secret(Secret(a.text + b.text))
             default: break
             }
         case .sub, .mul, .div, .floorDiv, .mod, .pow:
@@ -135,6 +137,21 @@ extension Evaluator {
         return .list(Swift.stride(from: start, to: stop, by: step).prefix(100_000).map(Value.int))
     }
 
+    /// `dict(pairs)`: a mapping from a list of [key, value] pairs (`dict(keys | zip(values))`).
+    func dictionary(_ args: [Value]) throws -> Value {
+        guard args.count == 1, let pairs = args[0].listValue else {
+            throw EvaluationFailure(message: "dict() needs a list of [key, value] pairs, e.g. dict(keys | zip(values))")
+        }
+        var d: [String: Value] = [:]
+        for (i, pair) in pairs.enumerated() {
+            guard let kv = pair.listValue, kv.count == 2 else {
+                throw EvaluationFailure(message: "dict(): item \(i + 1) is not a [key, value] pair")
+            }
+            d[outputText(kv[0])] = kv[1]
+        }
+        return .dict(d)
+    }
+
     func callMethod(_ base: Value, _ method: String, _ args: [Value]) throws -> Value {
         func arg(_ i: Int) -> String? { i < args.count ? outputText(args[i]) : nil }
         switch (base, method) {
@@ -148,9 +165,9 @@ extension Evaluator {
         case (.string(let s), "upper"): return .string(s.uppercased())
         case (.string(let s), "strip"): return .string(s.trimmingCharacters(in: .whitespacesAndNewlines))
         case (.string(let s), "replace"): return .string(s.replacingOccurrences(of: arg(0) ?? "", with: arg(1) ?? ""))
-        case (.string(let s), "split"):
-            if let sep = arg(0), !sep.isEmpty { return .list(s.components(separatedBy: sep).map(Value.string)) }
-            return .list(s.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
+        case (.string, "split"), (.secret, "split"):
+            // Python's str.split(sep=None, maxsplit=-1), as the `split` filter.
+            return try filter("split", base, args, [:])
         default:
             throw EvaluationFailure(message: "a \(base.kindName) has no method '\(method)'")
         }

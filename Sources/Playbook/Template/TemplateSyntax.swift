@@ -89,12 +89,22 @@ enum TemplateBuiltins {
         "basename", "dirname", "regex_replace", "regex_escape", "mandatory", "first", "last", "list",
         "sort", "unique", "capitalize", "abs", "min", "max", "sum", "ternary", "combine", "dict2items",
         "comment",
+        "map", "select", "reject", "selectattr", "rejectattr", "flatten", "items2dict", "zip", "zip_longest",
+        "subelements", "split", "regex_search", "regex_findall", "to_yaml", "to_nice_yaml", "from_json",
+        "from_yaml", "password_hash",
     ]
     static let tests: Set<String> = [
         "defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "sequence",
         "iterable", "boolean", "true", "false", "changed", "failed", "succeeded", "success", "skipped",
         "eq", "equalto", "ne", "lt", "le", "gt", "ge", "in", "match", "search", "odd", "even",
         "divisibleby", "lower", "upper",
+        "==", "!=", "<", "<=", ">", ">=",
+        "successful", "regex", "version", "version_compare", "contains", "subset", "superset", "truthy", "falsy",
     ]
-    static let functions: Set<String> = Set(["range"]).union(TemplateLookup.functionNames)
+    /// The arguments a test takes by keyword, in their positions (`version('1.9', operator='>')`).
+    static let testKeywords: [String: [String]] = [
+        "version": ["version", "operator", "strict", "version_type"],
+        "version_compare": ["version", "operator", "strict", "version_type"],
+    ]
+    static let functions: Set<String> = Set(["range", "dict"]).union(TemplateLookup.functionNames)
 }

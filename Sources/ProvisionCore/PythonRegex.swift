@@ -7,9 +7,10 @@ import ProvisionCore
 /// `\Z` (Python's end of string is ICU's `\z`), and a `{` that starts no quantifier (literal
 /// in Python, an error in ICU). Only `\n` ends a line, as in Python (`useUnixLineSeparators`).
 /// All offsets are UTF-16 (NSString), so a match may end between `\r` and `\n`.
-enum PythonRegex {
+/// Shared by the file modules and the template engine (`regex_search`, `regex_findall`, `match`).
+package enum PythonRegex {
     /// ICU's spelling of a Python pattern.
-    static func translate(_ pattern: String) -> String {
+    package static func translate(_ pattern: String) -> String {
         let chars = Array(pattern)
         var out = ""
         var i = 0
@@ -62,20 +63,22 @@ enum PythonRegex {
     }
 
     /// `{n}`, `{n,}`, `{,m}`, `{n,m}` after something repeatable.
-    static func startsQuantifier(_ chars: [Character], at i: Int) -> Bool {
+    package static func startsQuantifier(_ chars: [Character], at i: Int) -> Bool {
         guard i > 0, let close = chars[(i + 1)...].firstIndex(of: "}") else { return false }
         let body = String(chars[(i + 1)..<close])
         return body.range(of: #"^(\d+|\d+,\d*|,\d+)$"#, options: .regularExpression) != nil
     }
 
-    static func closesQuantifier(_ out: String) -> Bool {
+    package static func closesQuantifier(_ out: String) -> Bool {
         out.range(of: #"(?<!\\)\{(\d+|\d+,\d*|,\d+)$"#, options: .regularExpression) != nil
     }
 
-    static func compile(_ pattern: String, dotAll: Bool = false, multiline: Bool = false) throws -> NSRegularExpression {
+    package static func compile(_ pattern: String, dotAll: Bool = false, multiline: Bool = false,
+                                ignoreCase: Bool = false) throws -> NSRegularExpression {
         var options: NSRegularExpression.Options = [.useUnixLineSeparators]
         if dotAll { options.insert(.dotMatchesLineSeparators) }
         if multiline { options.insert(.anchorsMatchLines) }
+        if ignoreCase { options.insert(.caseInsensitive) }
         do {
             return try NSRegularExpression(pattern: translate(pattern), options: options)
         } catch {
@@ -84,14 +87,14 @@ enum PythonRegex {
     }
 
     /// Whether the pattern turns on MULTILINE itself (`(?m)` at its start), as blockinfile asks.
-    static func setsMultiline(_ pattern: String) -> Bool {
+    package static func setsMultiline(_ pattern: String) -> Bool {
         guard let m = pattern.firstMatch(of: /^\(\?([aiLmsux]+)\)/) else { return false }
         return m.1.contains("m")
     }
 
     // MARK: replacement templates
 
-    enum Piece: Equatable {
+    package enum Piece: Equatable {
         case text(String)
         case group(Int)
         case named(String)
@@ -100,7 +103,7 @@ enum PythonRegex {
     /// Python's `re` replacement template: `\1`…`\99`, `\g<n>`, `\g<name>`, the escapes
     /// `\n \t \r \f \v \a \b \\`; another `\` before a letter is an error (as in Python 3.7+),
     /// before anything else it is kept.
-    static func parseTemplate(_ template: String) throws -> [Piece] {
+    package static func parseTemplate(_ template: String) throws -> [Piece] {
         var pieces: [Piece] = []
         var text = ""
         func flush() { if !text.isEmpty { pieces.append(.text(text)); text = "" } }
@@ -153,7 +156,7 @@ enum PythonRegex {
     }
 
     /// The problem with `template`'s group references against `regex`, or nil.
-    static func templateProblem(_ template: String, for regex: NSRegularExpression) -> String? {
+    package static func templateProblem(_ template: String, for regex: NSRegularExpression) -> String? {
         let pieces: [Piece]
         do { pieces = try parseTemplate(template) } catch let e as ModuleError { return e.message } catch { return "\(error)" }
         for piece in pieces {
@@ -166,7 +169,7 @@ enum PythonRegex {
         return nil
     }
 
-    static func expand(_ pieces: [Piece], _ match: NSTextCheckingResult, in source: NSString) -> String {
+    package static func expand(_ pieces: [Piece], _ match: NSTextCheckingResult, in source: NSString) -> String {
         var out = ""
         for piece in pieces {
             switch piece {
@@ -183,7 +186,7 @@ enum PythonRegex {
     }
 
     /// `re.subn(regex, template, text)`: every match replaced; the count of matches.
-    static func substitute(_ regex: NSRegularExpression, _ pieces: [Piece], in text: String) -> (text: String, count: Int) {
+    package static func substitute(_ regex: NSRegularExpression, _ pieces: [Piece], in text: String) -> (text: String, count: Int) {
         let source = text as NSString
         var out = ""
         var last = 0
@@ -199,5 +202,5 @@ enum PythonRegex {
     }
 
     /// The text of UTF-8 bytes, exactly (a byte order mark stays), or nil when they are not UTF-8.
-    static func text(_ data: Data) -> String? { String(validating: data, as: UTF8.self) }
+    package static func text(_ data: Data) -> String? { String(validating: data, as: UTF8.self) }
 }

@@ -51,7 +51,7 @@ final class FirstFoundTests: XCTestCase {
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let problems = RunPreflight.validate(playbook: try PlaybookLoader.load(path: path)).map(\.description)
         XCTAssertEqual(problems.count, 1, "\(problems)")
-        XCTAssertTrue(problems.first?.hasPrefix("\(path):3: with_first_found: none of nowhere.yml, also-not-here.yml was found") == true, "\(problems)")
+        XCTAssertTrue(problems.first?.hasPrefix("\(path):4: with_first_found: none of nowhere.yml, also-not-here.yml was found") == true, "\(problems)")
         XCTAssertTrue(problems.first?.contains("skip: true") == true, "\(problems)")
     }
 }

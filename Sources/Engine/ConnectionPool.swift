@@ -81,6 +81,13 @@ public final class ConnectionPool: @unchecked Sendable {
     /// A host's connections are told apart by the user they log in as.
     static func key(_ host: String, _ resolved: ResolvedHost) -> String { host + "\u{0}" + resolved.user }
 
+    /// Which facts a play on `host` sees: the host's as its login user sees them (a play's
+    /// `remote_user` has its own `ansible_user_id` and `ansible_env`), or, for
+    /// `connection: local`, this machine's.
+    public func factsKey(for host: String, remoteUser: String?, local: Bool) -> String {
+        local ? host + "\u{0}local" : Self.key(host, resolver.resolve(host, remoteUser: remoteUser))
+    }
+
     public func facts(for host: String, gather: () throws -> Facts) throws -> Facts {
         lock.lock()
         if let f = facts[host] { lock.unlock(); return f }

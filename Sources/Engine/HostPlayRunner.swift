@@ -70,8 +70,7 @@ final class HostPlayRunner: @unchecked Sendable {
         }
         do {
             // Facts are gathered once per host and run; so is what they warn about.
-            // The controller's facts for a local play, not the host's.
-            facts = try pool.facts(for: play.connectionLocal ? host + "\u{0}local" : host) {
+            facts = try pool.facts(for: pool.factsKey(for: host, remoteUser: play.remoteUser, local: play.connectionLocal)) {
                 let gathered = try pool.clock.time(.facts, of: host) { try FactsGatherer.gather(on: connection) }
                 if gathered.distribution == .amazonLinux2 {
                     reporter.report(.warning(host: host, message: redactor.redact(

@@ -41,21 +41,21 @@ final class RemoteUserLabTests: XCTestCase {
                   become: true
                   register: root
                 - name: both
-                  debug: {msg: "plain={{ plain.stdout }} root={{ root.stdout }}"}
+                  debug: {msg: "plain={{ plain.stdout }} root={{ root.stdout }} fact={{ ansible_user_id }}"}
             - hosts: web-1
               tasks:
                 - name: the next play
                   command: id -un
                   register: next
                 - name: next
-                  debug: {msg: "next={{ next.stdout }}"}
+                  debug: {msg: "next={{ next.stdout }} fact={{ ansible_user_id }}"}
             """.write(toFile: playbook, atomically: true, encoding: .utf8)
         for transport in ["libssh2", "openssh"] {
             let run = Lab.provision(["-F", Lab.sshConfig, "--transport", transport, "-p", playbook, "--json", "web-1"], directory: dir)
             XCTAssertEqual(run.status, 0, "[\(transport)] " + run.all)
             let messages = Lab.jsonLines(run.stdout).compactMap { $0["message"] as? String }
-            XCTAssertTrue(messages.contains("plain=\(user) root=root"), "[\(transport)] \(messages)")
-            XCTAssertTrue(messages.contains("next=ec2-user"), "[\(transport)] \(messages)")
+            XCTAssertTrue(messages.contains("plain=\(user) root=root fact=\(user)"), "[\(transport)] \(messages)")
+            XCTAssertTrue(messages.contains("next=ec2-user fact=ec2-user"), "[\(transport)] the facts of the play's own login user: \(messages)")
         }
     }
 }

@@ -35,10 +35,10 @@ public struct LineEdit: Sendable {
         public var message: String
     }
 
+    /// Python's syntax, as Ansible reads it (`(?P<name>…)`, `\Z`; `PythonRegex`), as
+    /// `replace` and `blockinfile` do.
     static func compile(_ pattern: String) throws -> NSRegularExpression {
-        do { return try NSRegularExpression(pattern: pattern) } catch {
-            throw ModuleError("invalid regular expression '\(pattern)'")
-        }
+        try PythonRegex.compile(pattern)
     }
 
     /// Splits keeping each line's "\n", as Python's readlines() does.

@@ -47,7 +47,7 @@ public struct LineInFileModule: Module {
         }
         if edit.backrefs && edit.regexp == nil { throw args.error("backrefs", "needs 'regexp'") }
         for (name, pattern) in [("regexp", edit.regexp), ("insertafter", edit.insertAfter), ("insertbefore", edit.insertBefore)] {
-            if let pattern, !["BOF", "EOF"].contains(pattern), (try? NSRegularExpression(pattern: pattern)) == nil {
+            if let pattern, !["BOF", "EOF"].contains(pattern), (try? PythonRegex.compile(pattern)) == nil {
                 throw args.error(name, "is not a valid regular expression: \(pattern)")
             }
         }

@@ -46,6 +46,7 @@ final class FilesLineEditTests: XCTestCase {
         Case(name: "empty file", before: "", edit: LineEdit(line: "x"), after: "x\n", changed: true),
         Case(name: "backrefs", before: "port=80\n", edit: LineEdit(line: "listen=\\1", regexp: "^port=(\\d+)$", backrefs: true), after: "listen=80\n", changed: true),
         Case(name: "backrefs by name", before: "port=80\n", edit: LineEdit(line: "listen=\\g<p>", regexp: "^port=(?<p>\\d+)", backrefs: true), after: "listen=80\n", changed: true),
+        Case(name: "Python's named group", before: "port=80\n", edit: LineEdit(line: "listen=\\g<p>", regexp: "^port=(?P<p>\\d+)", backrefs: true), after: "listen=80\n", changed: true),
         Case(name: "backrefs without a match leaves the file", before: "a\n", edit: LineEdit(line: "listen=\\1", regexp: "^port=(\\d+)", backrefs: true), after: "a\n", changed: false),
         Case(name: "search_string replaces", before: "define('X', 1);\nz\n", edit: LineEdit(line: "define('X', 2);", searchString: "define('X'"),
              after: "define('X', 2);\nz\n", changed: true),

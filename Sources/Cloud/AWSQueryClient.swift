@@ -25,16 +25,7 @@ public struct AWSQueryClient: Sendable {
 
     /// Calls `action` and returns the answer's XML, or throws AWS's error code and message.
     public func call(_ action: String, _ parameters: [(String, String)] = []) throws -> XMLTree {
-        var delay = 0.25
-        for attempt in 1... {
-            do {
-                return try callOnce(action, parameters)
-            } catch let error as CloudError where attempt < attempts && Self.isTransient(error) {
-                Thread.sleep(forTimeInterval: delay)
-                delay *= 2
-            }
-        }
-        fatalError("unreachable")
+        try AWSExchange.retrying(attempts: attempts) { try callOnce(action, parameters) }
     }
 
     /// The form body, byte for byte as botocore writes it (Python's `urlencode`: RFC 3986
@@ -47,16 +38,8 @@ public struct AWSQueryClient: Sendable {
 
     func callOnce(_ action: String, _ parameters: [(String, String)]) throws -> XMLTree {
         let body = Self.formBody([("Action", action), ("Version", service.apiVersion)] + parameters)
-        var request = URLRequest(url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        let headers = ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"]
-        let signer = SigV4(service: service.signingName, region: region, credentials: credentials)
-        for (name, value) in headers.merging(signer.sign(method: "POST", url: endpoint, headers: headers, body: body, date: Date()),
-                                             uniquingKeysWith: { $1 }) {
-            request.setValue(value, forHTTPHeaderField: name)
-        }
-        let response = HTTP.send(request)
+        let exchange = AWSExchange(service: service, region: region, endpoint: endpoint, credentials: credentials, timeout: timeout)
+        let response = exchange.post(body, headers: ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"])
         let tree = XMLTree.parse(response.body)
         if response.success != nil, let tree { return tree }
         // EC2 answers <Response><Errors><Error>, ELBv2 <ErrorResponse><Error>.
@@ -65,13 +48,6 @@ public struct AWSQueryClient: Sendable {
         if let code = error?.value("Code") {
             throw CloudError("\(what): \(code): \(error?.value("Message") ?? "")", code: code)
         }
-        throw CloudError("\(what) at \(endpoint.absoluteString): " + (response.status.map { "HTTP \($0)" } ?? response.error ?? "no answer"),
-                         code: response.status.map { "HTTP\($0)" } ?? "NoAnswer")
-    }
-
-    static func isTransient(_ error: CloudError) -> Bool {
-        guard let code = error.code else { return false }
-        return code == "NoAnswer" || code.hasPrefix("HTTP5") || code.contains("Throttl") || code == "RequestLimitExceeded"
-            || code == "InternalError" || code == "ServiceUnavailable"
+        throw exchange.unexplained(response, what)
     }
 }

@@ -35,29 +35,41 @@ extension LibSSH2Loop {
         _ script: String, become: Bool = false, stdin: Data, timeout: TimeInterval?,
         onOutput: (@Sendable (OutputStreamKind, Data) -> Void)?
     ) throws -> CommandResult {
-        let command = ScriptOnStdin.remoteCommand(become: become)
         let stdin = ScriptOnStdin.stdin(script: script, then: stdin)
-        let session = try ensureSession()
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         do {
-            guard let channel = try openGated(until: deadline, {
-                libssh2_channel_open_ex(session, "session", 7, 2 * 1024 * 1024, 32768, nil, 0)
-            }) else {
-                if let broken { throw broken }
-                throw ConnectionError.protocolError(host: host, message: "cannot open a channel: \(lastError())")
-            }
+            let channel = try startBootstrap(become: become, until: deadline)
             defer { freeChannel(channel) }
-            let rc = try retry(until: deadline) {
-                libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count))
-            }
-            if rc != 0 {
-                if let broken { throw broken }
-                throw ConnectionError.protocolError(host: host, message: "cannot start the command: \(lastError(rc))")
-            }
             return try pumpCommand(channel, stdin: stdin, deadline: deadline, onOutput: onOutput)
         } catch is DeadlineExceeded {
             throw ConnectionError.protocolError(host: host, message: "command timed out after \(timeout.map { String(format: "%g", $0) } ?? "?") s")
         }
+    }
+
+    /// A new exec channel running `ScriptOnStdin`'s bootstrap (the script still to be sent);
+    /// the caller frees it. Shared by commands and held commands.
+    func startBootstrap(become: Bool, until deadline: Date?) throws -> OpaquePointer {
+        let command = ScriptOnStdin.remoteCommand(become: become)
+        let session = try ensureSession()
+        guard let channel = try openGated(until: deadline, {
+            libssh2_channel_open_ex(session, "session", 7, 2 * 1024 * 1024, 32768, nil, 0)
+        }) else {
+            if let broken { throw broken }
+            throw ConnectionError.protocolError(host: host, message: "cannot open a channel: \(lastError())")
+        }
+        let rc: Int32
+        do {
+            rc = try retry(until: deadline) { libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count)) }
+        } catch {
+            freeChannel(channel)
+            throw error
+        }
+        if rc != 0 {
+            freeChannel(channel)
+            if let broken { throw broken }
+            throw ConnectionError.protocolError(host: host, message: "cannot start the command: \(lastError(rc))")
+        }
+        return channel
     }
 
     func pumpCommand(

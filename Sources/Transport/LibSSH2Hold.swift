@@ -6,26 +6,12 @@ import ProvisionCore
 /// stays open, its stdin never ended, until `release` or the session's end.
 extension LibSSH2Loop {
     func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
-        let command = ScriptOnStdin.remoteCommand(become: become)
         let stdin = ScriptOnStdin.stdin(script: script)
-        let session = try ensureSession()
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         do {
-            guard let channel = try openGated(until: deadline, {
-                libssh2_channel_open_ex(session, "session", 7, 2 * 1024 * 1024, 32768, nil, 0)
-            }) else {
-                if let broken { throw broken }
-                throw ConnectionError.protocolError(host: host, message: "cannot open a channel: \(lastError())")
-            }
+            let channel = try startBootstrap(become: become, until: deadline)
             var kept = false
             defer { if !kept { freeChannel(channel) } }
-            let rc = try retry(until: deadline) {
-                libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count))
-            }
-            if rc != 0 {
-                if let broken { throw broken }
-                throw ConnectionError.protocolError(host: host, message: "cannot start the command: \(lastError(rc))")
-            }
             var offset = 0
             while offset < stdin.count {
                 let n = stdin.withUnsafeBytes { raw -> Int in

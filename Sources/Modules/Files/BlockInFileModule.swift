@@ -52,8 +52,7 @@ public struct BlockInFileModule: Module {
         }
         self.edit = edit
         create = try args.bool("create")
-        var file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                               backup: try args.bool("backup"))
+        var file = try ManagedFile(path: path, reading: args)
         // Text made from a secret: --diff never shows the file (as copy's secret content).
         if case .secret? = args.values["block"] { file.contentIsSecret = true }
         self.file = file
@@ -71,7 +70,7 @@ public struct BlockInFileModule: Module {
         var old: Data?
         if target == .file {
             guard let content = remote.content, !remote.unreadable else {
-                throw ModuleError("cannot read \(path) on \(context.hostName)" + (context.become ? "" : " (permission denied? try become: true)"))
+                throw ManagedFile.unreadable(path, context)
             }
             old = content
         } else {

@@ -43,8 +43,7 @@ public struct CopyModule: Module {
             source = .local(try args.requiredString("src"))
         }
         force = try args.bool("force")
-        file = ManagedFile(path: dest, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup"))
+        file = try ManagedFile(path: dest, reading: args)
     }
 
     /// With a local `src`, a `dest` that is a directory receives the file under the source's name.

@@ -53,8 +53,7 @@ public struct LineInFileModule: Module {
         }
         self.edit = edit
         create = try args.bool("create")
-        file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup"))
+        file = try ManagedFile(path: path, reading: args)
     }
 
     public func probe(_ context: TaskContext) throws -> String? {
@@ -68,7 +67,7 @@ public struct LineInFileModule: Module {
         var old: Data?
         if target == .file {
             guard let content = remote.content, !remote.unreadable else {
-                throw ModuleError("cannot read \(path) on \(context.hostName)" + (context.become ? "" : " (permission denied? try become: true)"))
+                throw ManagedFile.unreadable(path, context)
             }
             old = content
         } else {

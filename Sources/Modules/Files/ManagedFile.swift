@@ -38,6 +38,11 @@ public struct ManagedFile: Sendable {
 
     static let parameters = WantedAttributes.parameters + [ParameterSpec("validate"), ParameterSpec("backup", .bool, default: false)]
 
+    /// A file on the host the probe could not read: the error every file module gives.
+    static func unreadable(_ path: String, _ context: TaskContext) -> ModuleError {
+        ModuleError("cannot read \(path) on \(context.hostName)" + (context.become ? "" : " (permission denied? try become: true)"))
+    }
+
     static func parseValidate(_ args: ModuleArguments) throws -> String? {
         guard let v = try args.string("validate"), !v.isEmpty else { return nil }
         guard v.contains("%s") else { throw args.error("validate", "must contain %s (the path of the file to check), e.g. 'php -l %s'") }
@@ -61,9 +66,7 @@ public struct ManagedFile: Sendable {
         let target = file.kind == .link ? file.followedKind : file.kind
         if target == .directory { throw ModuleError("\(path) is a directory; give the path of a file") }
         if target == .other { throw ModuleError("\(path) exists but is not a regular file") }
-        if file.unreadable {
-            throw ModuleError("cannot read \(path) on \(context.hostName)" + (context.become ? "" : " (permission denied? try become: true)"))
-        }
+        if file.unreadable { throw Self.unreadable(path, context) }
         // A symbolic link at the destination is replaced by the file, never written, chowned or
         // read through (Ansible's `follow: no`): in a directory the web user can write, it may
         // point at anything root can reach.
@@ -200,5 +203,13 @@ public struct ManagedFile: Sendable {
         case .data(let d): try context.connection.put(d, to: path, attributes: attributes, become: context.become)
         case .localFile(let p): try context.connection.put(file: p, to: path, attributes: attributes, become: context.become)
         }
+    }
+}
+
+extension ManagedFile {
+    /// The file at `path` as `parameters` ask for it (owner, group, mode, validate, backup).
+    init(path: String, reading args: ModuleArguments) throws {
+        self.init(path: path, attributes: try WantedAttributes.parse(args), validate: try Self.parseValidate(args),
+                  backup: try args.bool("backup"))
     }
 }

@@ -38,8 +38,7 @@ public struct ReplaceModule: Module {
         } catch let problem as ReplaceEdit.Problem {
             throw args.error(problem.parameter, problem.message)
         }
-        var file = ManagedFile(path: path, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                               backup: try args.bool("backup"))
+        var file = try ManagedFile(path: path, reading: args)
         // Text made from a secret: --diff never shows the file (as copy's secret content).
         if case .secret? = args.values["replace"] { file.contentIsSecret = true }
         self.file = file
@@ -60,7 +59,7 @@ public struct ReplaceModule: Module {
         }
         if target == .other { throw ModuleError("\(path) exists but is not a regular file") }
         guard let old = remote.content, !remote.unreadable else {
-            throw ModuleError("cannot read \(path) on \(context.hostName)" + (context.become ? "" : " (permission denied? try become: true)"))
+            throw ManagedFile.unreadable(path, context)
         }
         guard let oldText = PythonRegex.text(old) else {
             throw ModuleError("\(path) is not UTF-8 text; replace will not rewrite it")

@@ -27,8 +27,7 @@ public struct TemplateModule: Module {
         let dest = try args.requiredString("dest")
         if dest.hasSuffix("/") { throw args.error("dest", "must be a file path, not a directory") }
         force = try args.bool("force")
-        file = ManagedFile(path: dest, attributes: try WantedAttributes.parse(args), validate: try ManagedFile.parseValidate(args),
-                           backup: try args.bool("backup"))
+        file = try ManagedFile(path: dest, reading: args)
     }
 
     /// `src` on the controller (`ControllerFiles`: the role's templates/, then beside the playbook).

@@ -29,6 +29,17 @@ final class SafeFileWriteTests: XCTestCase {
         return lstat(path, &s) == 0 ? s : nil
     }
 
+    /// `script` running as the web user (nobody) beside the test, until it finds `stop`.
+    func racer(_ script: String) throws -> Process {
+        let attacker = Process()
+        attacker.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        attacker.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", script]
+        attacker.standardOutput = FileHandle.nullDevice
+        attacker.standardError = FileHandle.nullDevice
+        try attacker.run()
+        return attacker
+    }
+
     func testHostilePathsAndCleanupWithSpaces() throws {
         let names = ["a b", "it's", "new\nline", "-lead", "$(touch pwned)", "`touch pwned2`", "semi;colon", "--", "x=1", "ünï"]
         let connection = LocalConnection()
@@ -111,12 +122,7 @@ final class SafeFileWriteTests: XCTestCase {
               ln -sfn \(Shell.quote(protected)) wp-config.php 2>/dev/null
             done
             """
-        let attacker = Process()
-        attacker.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        attacker.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", attack]
-        attacker.standardOutput = FileHandle.nullDevice
-        attacker.standardError = FileHandle.nullDevice
-        try attacker.run()
+        let attacker = try racer(attack)
         let connection = LocalConnection()
         var failures = 0
         for i in 0..<300 {
@@ -166,12 +172,7 @@ final class SafeFileWriteTests: XCTestCase {
               done
             done
             """
-        let attacker = Process()
-        attacker.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        attacker.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", attack]
-        attacker.standardOutput = FileHandle.nullDevice
-        attacker.standardError = FileHandle.nullDevice
-        try attacker.run()
+        let attacker = try racer(attack)
         let connection = LocalConnection()
         var refusals = 0, leaks: [String] = []
         // The validator prints what it checks and refuses, so every run shows what it read.

@@ -6,6 +6,9 @@ import Foundation
 public final class Redactor: @unchecked Sendable {
     private let lock = NSLock()
     private var secrets: Set<String> = []
+    /// The values registered so far, as given: registering one again (every task's rendered
+    /// arguments do) costs a set lookup, not its nine escaped forms.
+    private var registered: Set<String> = []
     /// `secrets` longest first (so a secret containing another is masked whole), sorted
     /// when a secret is registered, not on every redaction.
     private var longestFirst: [String] = []
@@ -18,6 +21,7 @@ public final class Redactor: @unchecked Sendable {
         guard text.count >= 4 else { return }
         lock.lock()
         defer { lock.unlock() }
+        guard registered.insert(text).inserted else { return }
         let forms = SecretForms.of(text)
         guard !forms.isSubset(of: secrets) else { return }
         secrets.formUnion(forms)

@@ -99,10 +99,11 @@ public final class ConnectionPool: @unchecked Sendable {
         return gathered
     }
 
-    /// Takes the lock of the machine `identity` names with `acquire` the first time;
-    /// afterwards gives the same answer (held, or the same error) without asking again. Hosts
-    /// of one machine asking at once wait for the first one's answer.
-    public func hostLock(for identity: String, acquire: () throws -> HeldCommand?) throws {
+    /// Takes the lock of the machine `identity` names with `acquire` the first time, and
+    /// returns what its prelude printed; afterwards gives the same answer (held: nil, or the
+    /// same error) without asking again. Hosts of one machine asking at once wait for the
+    /// first one's answer.
+    public func hostLock(for identity: String, acquire: () throws -> HostLock.Taken) throws -> String? {
         lock.lock()
         let gate = lockGates[identity] ?? NSLock()
         lockGates[identity] = gate
@@ -112,12 +113,12 @@ public final class ConnectionPool: @unchecked Sendable {
         lock.lock()
         let known = hostLocks[identity]
         lock.unlock()
-        if let known { _ = try known.get(); return }
+        if let known { _ = try known.get(); return nil }
         let result = Result { try acquire() }
         lock.lock()
-        hostLocks[identity] = result
+        hostLocks[identity] = result.map(\.held)
         lock.unlock()
-        _ = try result.get()
+        return try result.get().prelude
     }
 
     public func closeAll() {

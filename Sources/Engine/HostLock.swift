@@ -13,6 +13,8 @@ public enum HostLock {
     /// The default of `--lock-wait`: longer than a first run (packages) usually takes.
     public static let defaultWait: TimeInterval = 300
 
+    /// Every answer of the lock command starts so (the ready line of `hold`).
+    static let linePrefix = "provision-lock: "
     static let heldLine = "provision-lock: held"
     static let unavailableLine = "provision-lock: no flock"
     static let busyPrefix = "provision-lock: busy "
@@ -43,10 +45,10 @@ public enum HostLock {
         return "provision \(mode) from \(host), pid \(getpid()), since \(time)"
     }
 
-    /// The lock command: takes the lock at once (`wait` 0) or within `wait` seconds, writes
-    /// `holder` into the file for the next one, prints `heldLine` and keeps the lock until its
-    /// stdin ends. Busy: prints who holds it and exits 75. Without `flock` (util-linux) the
-    /// host cannot be locked: it says so and holds nothing.
+    /// The lock command, as root: takes the lock at once (`wait` 0) or within `wait` seconds,
+    /// writes `holder` into the file for the next one, prints `heldLine` and keeps the lock
+    /// until its stdin ends. Busy: prints who holds it and exits 75. Without `flock`
+    /// (util-linux) the host cannot be locked: it says so and holds nothing.
     static func script(wait: Int, holder: String, path: String = HostLock.path) -> String {
         let file = Shell.quote(path)
         return """
@@ -62,7 +64,16 @@ public enum HostLock {
             """
     }
 
-    /// What the lock command answered.
+    /// What the lock's round trip runs as the login user: `prelude` (its output comes back
+    /// with the answer), a line that ends that output, then the lock command as root, read
+    /// from the same stdin (`ScriptOnStdin.asRoot`), so one channel does both.
+    static func request(prelude: String) -> String {
+        prelude + "\necho '\(preludeEnd)'\n" + ScriptOnStdin.asRoot
+    }
+
+    static let preludeEnd = "provision-lock-prelude: end"
+
+    /// What the lock command answered, and what the prelude printed.
     enum Answer {
         case held(HeldCommand)
         case busy(holder: String)
@@ -70,43 +81,73 @@ public enum HostLock {
         case failed(String)
     }
 
-    /// Asks once: the first line the command prints says it all (it may still be running).
-    static func ask(_ connection: any CommandHolding, wait: Int, holder: String, path: String) throws -> Answer {
-        let line: String
-        switch try connection.hold(script(wait: wait, holder: holder, path: path), become: true, timeout: TimeInterval(wait + 60)) {
-        case .holding(let first, let held):
-            if first == heldLine { return .held(held) }
+    /// Asks once: the lock command's first line says it all (it may still be running).
+    static func ask(_ connection: any CommandHolding, wait: Int, holder: String, path: String,
+                    prelude: String) throws -> (answer: Answer, prelude: String) {
+        let printed: String, line: String
+        switch try connection.hold(request(prelude: prelude), input: ScriptOnStdin.stdin(script: script(wait: wait, holder: holder, path: path)),
+                                   become: false, readyPrefix: linePrefix, timeout: TimeInterval(wait + 60)) {
+        case .holding(let ready, let before, let held):
+            printed = before
+            if ready == heldLine { return (.held(held), preludeOutput(printed)) }
             held.release()
-            line = first
+            line = ready
         case .ended(let result):
-            line = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            printed = result.stdoutText
+            let answer = lockOutput(printed)
+            if ConnectionError.isSudoRefusal(exitStatus: result.exitStatus, output: answer) {
+                throw ConnectionError.sudoNeedsPassword(host: connection.hostName)
+            }
+            line = answer.trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        let prelude = preludeOutput(printed)
         if line.hasPrefix(busyPrefix) {
             let name = line.dropFirst(busyPrefix.count).trimmingCharacters(in: .whitespaces)
-            return .busy(holder: name.isEmpty ? "holder unknown" : name)
+            return (.busy(holder: name.isEmpty ? "holder unknown" : name), prelude)
         }
-        if line == unavailableLine { return .unavailable }
-        return .failed(line)
+        if line == unavailableLine { return (.unavailable, prelude) }
+        return (.failed(line), prelude)
     }
 
-    /// Takes the lock on the host behind `connection`; nil when the host cannot be locked
-    /// (no flock: `warn` says so). `waiting` hears once that another run holds it.
+    /// What the prelude printed: the output up to its end line.
+    static func preludeOutput(_ printed: String) -> String {
+        guard let end = printed.range(of: preludeEnd + "\n") else { return printed }
+        return String(printed[..<end.lowerBound])
+    }
+
+    /// What came after the prelude: the lock command's (or sudo's) words.
+    static func lockOutput(_ printed: String) -> String {
+        guard let end = printed.range(of: preludeEnd + "\n") else { return printed }
+        return String(printed[end.upperBound...])
+    }
+
+    /// The host lock, taken; `prelude` is what the prelude printed on the way.
+    public struct Taken: Sendable {
+        /// Nil when the host cannot be locked (no flock).
+        public let held: HeldCommand?
+        public let prelude: String
+    }
+
+    /// Takes the lock on the host behind `connection`, running `prelude` (as the login user,
+    /// in the same round trip: the run's facts) first; `held` is nil when the host cannot be
+    /// locked (no flock: `warn` says so). `waiting` hears once that another run holds it.
     public static func acquire(on connection: any CommandHolding, holder: String, wait: TimeInterval, path: String = HostLock.path,
-                               waiting: (String) -> Void, warn: (String) -> Void) throws -> HeldCommand? {
+                               prelude: String = ":", waiting: (String) -> Void, warn: (String) -> Void) throws -> Taken {
         let seconds = max(0, Int(wait.rounded(.up)))
-        var answer = try ask(connection, wait: 0, holder: holder, path: path)
+        var (answer, printed) = try ask(connection, wait: 0, holder: holder, path: path, prelude: prelude)
         if case .busy(let other) = answer, seconds > 0 {
             waiting("another provision run holds this host (\(other)); waiting up to \(seconds) s for it (--lock-wait)")
-            answer = try ask(connection, wait: seconds, holder: holder, path: path)
+            // Asked again, the prelude runs again: its output is as the lock is taken.
+            (answer, printed) = try ask(connection, wait: seconds, holder: holder, path: path, prelude: prelude)
         }
         switch answer {
         case .held(let held):
-            return held
+            return Taken(held: held, prelude: printed)
         case .busy(let other):
             throw Failure.busy(holder: other, waited: seconds)
         case .unavailable:
             warn("flock (util-linux) is not installed: this host is not locked against other runs at the same time")
-            return nil
+            return Taken(held: nil, prelude: printed)
         case .failed(let output):
             throw Failure.failed(output)
         }

@@ -59,8 +59,10 @@ final class HostPlayRunner: @unchecked Sendable {
             markUnreachable(error)
             return
         }
+        // The facts come with the host lock, in its round trip, when this play takes it.
+        let factsWithLock: String?
         do {
-            try takeHostLock()
+            factsWithLock = try pool.clock.time(.facts, of: host) { try takeHostLock() }
         } catch let error as ConnectionError {
             markUnreachable(error)
             return
@@ -71,7 +73,8 @@ final class HostPlayRunner: @unchecked Sendable {
         do {
             // Facts are gathered once per host and run; so is what they warn about.
             facts = try pool.facts(for: pool.factsKey(for: host, remoteUser: play.remoteUser, local: play.connectionLocal)) {
-                let gathered = try pool.clock.time(.facts, of: host) { try FactsGatherer.gather(on: connection) }
+                let gathered = try factsWithLock.map(FactsGatherer.parse)
+                    ?? pool.clock.time(.facts, of: host) { try FactsGatherer.gather(on: connection) }
                 if gathered.distribution == .amazonLinux2 {
                     reporter.report(.warning(host: host, message: redactor.redact(
                         "Amazon Linux 2 reached end of support in June 2026; plan the move to Amazon Linux 2023")))
@@ -453,12 +456,13 @@ final class HostPlayRunner: @unchecked Sendable {
         return nil
     }
 
-    /// Waits for another run on this host to end, once per run (`HostLock`).
-    func takeHostLock() throws {
-        guard let holding = connection as? any CommandHolding else { return }
+    /// Waits for another run on this host to end, once per run (`HostLock`), and returns
+    /// the facts' output gathered in the same round trip when this call took the lock.
+    func takeHostLock() throws -> String? {
+        guard let holding = connection as? any CommandHolding else { return nil }
         let reporter = self.reporter, redactor = self.redactor, host = self.host, options = self.options
-        try pool.hostLock(for: holding.machineIdentity) {
-            try HostLock.acquire(on: holding, holder: options.lockHolder, wait: options.lockWait,
+        return try pool.hostLock(for: holding.machineIdentity) {
+            try HostLock.acquire(on: holding, holder: options.lockHolder, wait: options.lockWait, prelude: FactsGatherer.body,
                                  waiting: { reporter.report(.warning(host: host, message: redactor.redact($0))) },
                                  warn: { reporter.report(.warning(host: host, message: redactor.redact($0))) })
         }

@@ -54,3 +54,11 @@ public enum ConnectionError: Error, Equatable, Sendable, CustomStringConvertible
         }
     }
 }
+
+extension ConnectionError {
+    /// Did sudo refuse for want of a password, in `output` of a command that ended with
+    /// `exitStatus`? For callers that run sudo themselves (the host lock's round trip).
+    public static func isSudoRefusal(exitStatus: Int32, output: String) -> Bool {
+        RemoteCommand.sudoWantsPassword(exitStatus: exitStatus, stderr: Data(output.utf8))
+    }
+}

@@ -8,10 +8,26 @@ public protocol HeldCommand: AnyObject, Sendable {
 }
 
 public enum HoldOutcome: Sendable {
-    /// The command printed its first line (without the newline) and runs on.
-    case holding(firstLine: String, HeldCommand)
-    /// It ended before printing a whole line.
+    /// The command printed its ready line (the first that starts with the prefix asked for,
+    /// without its newline) and runs on; `before` is what it printed ahead of that line.
+    case holding(readyLine: String, before: String, HeldCommand)
+    /// It ended before printing a ready line: all it printed (stdout and stderr together).
     case ended(CommandResult)
+
+    /// Where the ready line is in `output` so far: what came before it and the line itself,
+    /// once it is whole. One rule for every transport.
+    static func readyLine(in output: Data, prefix: String) -> (before: String, line: String)? {
+        let marker = Data(prefix.utf8)
+        var start = output.startIndex
+        while start < output.endIndex {
+            guard let newline = output[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            if output[start..<newline].starts(with: marker) {
+                return (String(decoding: output[..<start], as: UTF8.self), String(decoding: output[start..<newline], as: UTF8.self))
+            }
+            start = output.index(after: newline)
+        }
+        return nil
+    }
 }
 
 /// A connection that can keep a command running alongside its others (every transport).
@@ -20,9 +36,10 @@ public protocol CommandHolding: Connection {
     /// same identity are one machine (every local connection; one address and port).
     var machineIdentity: String { get }
 
-    /// Runs `script` (on stdin, through the same bootstrap as `run`; its stdin then stays
-    /// open) and returns at its first line of output, or when it ends, or throws at `timeout`.
-    func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome
+    /// Runs `script` (on stdin, through the same bootstrap as `run`, `input` after it; its
+    /// stdin then stays open) and returns at the first line of its output that starts with
+    /// `readyPrefix`, or when it ends, or throws at `timeout`.
+    func hold(_ script: String, input: Data, become: Bool, readyPrefix: String, timeout: TimeInterval?) throws -> HoldOutcome
 }
 
 extension HoldOutcome {

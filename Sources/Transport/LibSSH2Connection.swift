@@ -82,8 +82,9 @@ public final class LibSSH2Connection: CommandHolding, @unchecked Sendable {
 
     public var machineIdentity: String { "ssh://\(loop.endpoint.address):\(loop.endpoint.port)" }
 
-    public func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
-        try loop.perform { try $0.hold(script, become: become, timeout: timeout) }.checkingSudo(host: hostName, become: become)
+    public func hold(_ script: String, input: Data, become: Bool, readyPrefix: String, timeout: TimeInterval?) throws -> HoldOutcome {
+        try loop.perform { try $0.hold(script, input: input, become: become, readyPrefix: readyPrefix, timeout: timeout) }
+            .checkingSudo(host: hostName, become: become)
     }
 
     public func openTunnel(toHost host: String, port: Int) throws -> any Tunnel {

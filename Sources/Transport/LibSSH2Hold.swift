@@ -5,8 +5,8 @@ import ProvisionCore
 /// Commands kept running on an exec channel of the session (`CommandHolding`): the channel
 /// stays open, its stdin never ended, until `release` or the session's end.
 extension LibSSH2Loop {
-    func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
-        let stdin = ScriptOnStdin.stdin(script: script)
+    func hold(_ script: String, input: Data, become: Bool, readyPrefix: String, timeout: TimeInterval?) throws -> HoldOutcome {
+        let stdin = ScriptOnStdin.stdin(script: script, then: input)
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         do {
             let channel = try startBootstrap(become: become, until: deadline)
@@ -37,12 +37,12 @@ extension LibSSH2Loop {
                         throw ConnectionError.disconnected(host: host, message: lastError(Int32(n)))
                     }
                 }
-                if let newline = output.firstIndex(of: UInt8(ascii: "\n")) {
+                if let ready = HoldOutcome.readyLine(in: output, prefix: readyPrefix) {
                     let id = nextHeldID
                     nextHeldID += 1
                     heldChannels[id] = channel
                     kept = true
-                    return .holding(firstLine: String(decoding: output[..<newline], as: UTF8.self), LibSSH2HeldChannel(loop: self, id: id))
+                    return .holding(readyLine: ready.line, before: ready.before, LibSSH2HeldChannel(loop: self, id: id))
                 }
                 if !progress, libssh2_channel_eof(channel) != 0 { break }
                 if !progress { try waitIO(until: deadline) }

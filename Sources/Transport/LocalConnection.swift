@@ -48,12 +48,12 @@ public final class LocalConnection: CommandHolding, @unchecked Sendable {
     /// Every local connection is this machine, whatever its host name.
     public var machineIdentity: String { "local" }
 
-    public func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
+    public func hold(_ script: String, input: Data, become: Bool, readyPrefix: String, timeout: TimeInterval?) throws -> HoldOutcome {
         let privileged = become && getuid() != 0
         let arguments = ScriptOnStdin.arguments(shell: "/bin/sh", sudo: "/usr/bin/sudo", become: privileged)
         do {
-            return try ProcessRunner.hold(arguments[0], Array(arguments.dropFirst()), input: ScriptOnStdin.stdin(script: script),
-                                          timeout: timeout).checkingSudo(host: hostName, become: privileged)
+            return try ProcessRunner.hold(arguments[0], Array(arguments.dropFirst()), input: ScriptOnStdin.stdin(script: script, then: input),
+                                          readyPrefix: readyPrefix, timeout: timeout).checkingSudo(host: hostName, become: privileged)
         } catch is ProcessRunner.TimedOut {
             throw ConnectionError.timeout(host: hostName, port: 0, seconds: timeout ?? 0)
         }

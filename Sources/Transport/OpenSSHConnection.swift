@@ -150,12 +150,12 @@ public final class OpenSSHConnection: CommandHolding, @unchecked Sendable {
     /// process holds: if the controller dies, ssh sees its stdin end and so does the command.
     public var machineIdentity: String { "ssh://\(endpoint.address):\(endpoint.port)" }
 
-    public func hold(_ script: String, become: Bool, timeout: TimeInterval?) throws -> HoldOutcome {
+    public func hold(_ script: String, input: Data, become: Bool, readyPrefix: String, timeout: TimeInterval?) throws -> HoldOutcome {
         try checkOpen()
         let remote = ScriptOnStdin.remoteCommand(become: become)
         do {
             return try ProcessRunner.hold(sshPath, clientArguments() + ["--", endpoint.address, remote],
-                                          input: ScriptOnStdin.stdin(script: script), timeout: timeout)
+                                          input: ScriptOnStdin.stdin(script: script, then: input), readyPrefix: readyPrefix, timeout: timeout)
                 .checkingSudo(host: hostName, become: become)
         } catch is ProcessRunner.TimedOut {
             throw ConnectionError.timeout(host: hostName, port: endpoint.port, seconds: timeout ?? 0)

@@ -113,9 +113,10 @@ enum ProcessRunner {
     }
 
     /// Starts `executable` with `input` on its stdin and the stdin kept open, and returns at
-    /// the first line it prints (stdout and stderr together), or when it ends. The held
-    /// process ends when `release()` closes its stdin, or when this process dies.
-    static func hold(_ executable: String, _ arguments: [String], input: Data,
+    /// the first line it prints (stdout and stderr together) that starts with `readyPrefix`,
+    /// or when it ends. The held process ends when `release()` closes its stdin, or when
+    /// this process dies.
+    static func hold(_ executable: String, _ arguments: [String], input: Data, readyPrefix: String,
                      timeout: TimeInterval?) throws -> HoldOutcome {
         let (stdinReader, stdinWriter) = try makePipe()
         let (outReader, outWriter) = try makePipe()
@@ -144,9 +145,9 @@ enum ProcessRunner {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         while written {
-            if let newline = output.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: output[..<newline], as: UTF8.self)
-                return .holding(firstLine: line, HeldProcess(pid: pid, stdin: stdinWriter, output: outReader, exit: exit))
+            if let ready = HoldOutcome.readyLine(in: output, prefix: readyPrefix) {
+                return .holding(readyLine: ready.line, before: ready.before,
+                                HeldProcess(pid: pid, stdin: stdinWriter, output: outReader, exit: exit))
             }
             if let deadline, Date() >= deadline {
                 kill(pid, SIGTERM)

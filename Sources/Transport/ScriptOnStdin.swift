@@ -40,6 +40,16 @@ public enum ScriptOnStdin {
         "exec " + (become ? "sudo -n -- " : "") + "sh -c " + Shell.quote(bootstrap)
     }
 
+    /// A script's last words that hand the rest of stdin to the bootstrap again, as root: the
+    /// next framed script (`stdin(script:)`, sent after this one) runs through `sudo -n`, or
+    /// directly when the login user is root already (a host without sudo then works). The uid
+    /// is read with builtins from /proc (Linux), so asking costs no process.
+    public static let asRoot =
+        "provision_uid=; while read -r provision_k provision_v _; do [ \"$provision_k\" = Uid: ] && provision_uid=$provision_v && break; "
+        + "done < /proc/self/status; "
+        + "if [ \"$provision_uid\" = 0 ]; then exec sh -c \(Shell.quote(bootstrap)); fi; "
+        + "exec sudo -n -- sh -c \(Shell.quote(bootstrap))"
+
     /// The bytes to send on stdin: the header, the script (ending in a newline and `endMark`),
     /// then `input`. A script holds no NUL byte (no shell variable can).
     public static func stdin(script: String, then input: Data = Data()) -> Data {

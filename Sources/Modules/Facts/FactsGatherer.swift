@@ -4,7 +4,9 @@ import Transport
 
 /// Gathers `Facts` in one round trip with a POSIX sh script and parses its `key=value` lines.
 public enum FactsGatherer {
-    public static let script = """
+    /// The facts script's body: it ends without `exit`, so the host lock's round trip can
+    /// run it first (`HostLock.acquire(prelude:)`).
+    public static let body = """
         if [ -r /etc/os-release ]; then . /etc/os-release; fi
         echo "id=${ID:-unknown}"
         echo "version=${VERSION_ID:-}"
@@ -32,8 +34,9 @@ public enum FactsGatherer {
           while read -r l; do [ "$l" = "Local:" ] && break; echo "trie=$l"; done < /proc/net/fib_trie
         fi
         [ -n "$dev" ] && [ -r "/sys/class/net/$dev/address" ] && read -r mac < "/sys/class/net/$dev/address" && echo "mac=$mac"
-        exit 0
         """
+
+    public static let script = body + "\nexit 0\n"
 
     public static func gather(on connection: any Connection) throws -> Facts {
         let result = try connection.run(script, stdin: Data(), become: false, timeout: 60, onOutput: nil)

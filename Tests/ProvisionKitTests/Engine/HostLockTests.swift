@@ -20,7 +20,27 @@ final class HostLockTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     func acquire(_ holder: String, wait: TimeInterval, waiting: @escaping (String) -> Void = { _ in }) throws -> HeldCommand? {
-        try HostLock.acquire(on: LocalConnection(), holder: holder, wait: wait, path: path, waiting: waiting, warn: { XCTFail($0) })
+        try HostLock.acquire(on: LocalConnection(), holder: holder, wait: wait, path: path, waiting: waiting, warn: { XCTFail($0) }).held
+    }
+
+    /// The lock's round trip runs the prelude first, as the login user, in the held command's
+    /// own shell (no other process), and hands back what it printed (the run's facts come
+    /// so), whatever the prelude's last status; after a wait, the output is the last ask's.
+    func testThePreludeRunsInTheSameRoundTripAndItsOutputComesBack() throws {
+        let asks = Shell.quote(dir + "/asks")
+        let prelude = "echo \"pid=$$\"; echo x >> \(asks); echo \"asks=$(wc -l < \(asks))\"; "
+            + "echo \"lock=$(cat \(Shell.quote(path)) 2>/dev/null)\"; false"
+        let first = try HostLock.acquire(on: LocalConnection(), holder: "first run", wait: 0, path: path, prelude: prelude,
+                                         waiting: { _ in }, warn: { XCTFail($0) })
+        let shell = try XCTUnwrap(first.held as? HeldProcess).pid
+        XCTAssertEqual(first.prelude, "pid=\(shell)\nasks=1\nlock=\n", "the prelude runs in the held shell, before the lock is written")
+
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1) { first.held?.release() }
+        let second = try HostLock.acquire(on: LocalConnection(), holder: "second run", wait: 20, path: path, prelude: prelude,
+                                          waiting: { _ in }, warn: { XCTFail($0) })
+        let shown = second.prelude.split(separator: "\n").dropFirst().joined(separator: "\n")
+        XCTAssertEqual(shown, "asks=3\nlock=first run", "the second ask's output (it asked twice: busy, then waited)")
+        second.held?.release()
     }
 
     func testASecondRunIsToldWhoHoldsTheHostAndFailsWithoutWaiting() throws {

@@ -40,6 +40,13 @@ final class DebianSiteLabTests: XCTestCase {
             XCTAssertEqual(owners.stdout, "root www-data 640\nwww-data www-data\n", "\(name): \(owners.all)")
         }
 
+        // The run that changed packages left the pending-upgrades answer current (stamped with
+        // dpkg's status and the lists as they are now): the next no-op, and every instance
+        // launched from this disk, reads it instead of running apt-get -s upgrade.
+        let kept = Lab.ssh("deb-a", "c=/var/lib/provision/apt-upgradable; "
+            + "[ \"$(head -n 1 $c)\" = \"$(stat -c %Y.%Z /var/lib/dpkg/status /var/lib/apt/lists | tr '\\n' ' ')\" ] && echo current")
+        XCTAssertEqual(kept.stdout, "current\n", "the first run left a stale pending-upgrades answer: \(kept.all)")
+
         let second = lab.readmeCall(["deb-a", "deb-b"], site: "deb_site")
         XCTAssertEqual(second.status, 0, second.all)
         XCTAssertEqual(lab.changed(second), ["deb-a": 0, "deb-b": 0], second.stdout)

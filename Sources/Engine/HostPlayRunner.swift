@@ -28,8 +28,10 @@ final class HostPlayRunner: @unchecked Sendable {
 
     private var connection: (any Connection)!
     private var facts: Facts!
-    private var registered: [String: Value] = [:]
-    private var notified: Set<String> = []
+    var registered: [String: Value] = [:]
+    var notified: Set<String> = []
+    /// The task that just ran failed (not ignored) or lost the host: what a run_once owner hands on.
+    private(set) var lastTaskFailed = false
     /// Asked by the task that just ran (`meta`), done before the next one.
     private var requestedControl: PlayControl?
     private var prepared: [Int: PreparedTask] = [:]
@@ -109,7 +111,7 @@ final class HostPlayRunner: @unchecked Sendable {
                 && !(shared.spec(for: task)?.runsOncePerPlay == true && !shared.isRunOnceOwner(host))
             if runs {
                 if probes.isEmpty && prepared.isEmpty { probeAhead(tasks, from: index, isHandler: isHandler) }
-                let changedState = execute(task, index: index)
+                let changedState = task.runOnce && !isHandler ? executeOnce(task, index: index) : execute(task, index: index)
                 if changedState || task.register != nil || !variablesSet(by: task).isEmpty {
                     // Later tasks must see the new state and the new variables.
                     prepared = [:]
@@ -267,6 +269,7 @@ final class HostPlayRunner: @unchecked Sendable {
     /// Runs one task; returns whether it changed the host (so later probes are stale).
     func execute(_ task: PlaybookTask, index: Int) -> Bool {
         let started = Date()
+        lastTaskFailed = false
         reporter.report(.taskStarted(host: host, task: redactor.redact(task.displayName)))
         let preparedTask: PreparedTask
         do {
@@ -374,61 +377,11 @@ final class HostPlayRunner: @unchecked Sendable {
         return anyChanged || failure != nil
     }
 
-    /// `changed_when` then `failed_when` (Ansible's order), with the task's result under its
-    /// `register` name: they decide what the task reports and registers. A module failure
-    /// that `failed_when` says is none becomes a success. In check mode, a change assumed
-    /// without running keeps its verdict when the conditions need the missing output.
-    /// `until` on the result of one attempt (registered under the task's `register:` name);
-    /// a condition that cannot be evaluated counts as not holding.
-    func untilHolds(_ conditions: [String], task: PlaybookTask, item: PreparedItem, result: [String: Value]) -> Bool {
-        let at = task.keywordLocations["until"] ?? task.location
-        return (try? TemplateEngine.evaluateConditions(conditions, variables: resultScope(task, item: item, result: result), origin: at)) == true
-    }
-
-    /// The item's variables with this attempt's result under the task's `register:` name:
-    /// what `until`, `changed_when` and `failed_when` read.
-    func resultScope(_ task: PlaybookTask, item: PreparedItem, result: [String: Value]) -> VariableScope {
-        var scope = item.scope
-        if let register = task.register { scope.add([register: .dict(result)], at: .registered) }
-        return scope
-    }
-
-    func applyResultConditions(_ task: PlaybookTask, item: PreparedItem, result: inout [String: Value],
-                               outcome: inout TaskOutcome, error: inout Error?) {
-        guard task.changedWhen != nil || task.failedWhen != nil else { return }
-        var scope = resultScope(task, item: item, result: result)
-        do {
-            if let conditions = task.changedWhen {
-                let at = task.keywordLocations["changed_when"] ?? task.location
-                outcome.changed = try TemplateEngine.evaluateConditions(conditions, variables: scope, origin: at)
-                outcome.assumed = false
-                result["changed"] = .bool(outcome.changed)
-                if let register = task.register { scope.set(register, .dict(result), at: .registered) }
-            }
-            if let conditions = task.failedWhen {
-                let at = task.keywordLocations["failed_when"] ?? task.location
-                let failed = try TemplateEngine.evaluateConditions(conditions, variables: scope, origin: at)
-                result["failed"] = .bool(failed)
-                if failed, error == nil {
-                    error = ModuleError("failed_when is true: \(conditions.joined(separator: " and "))")
-                    result["msg"] = .string("failed_when is true")
-                } else if !failed, error != nil {
-                    error = nil
-                    outcome.changed = task.changedWhen == nil ? (result["changed"]?.isTruthy ?? false) : outcome.changed
-                    outcome.message = result["msg"]?.text
-                }
-            }
-        } catch let problem {
-            if outcome.assumed && item.context.checkMode { return }
-            error = problem
-            result["failed"] = true
-        }
-    }
-
     /// What `no_log: true` shows instead of a task's message (Ansible's words).
     static let hiddenByNoLog = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
     func fail(_ task: PlaybookTask, error: Error, started: Date, label: String? = nil, result: Value? = nil) {
+        lastTaskFailed = true
         report(task, .failed, changed: false, message: "\(error)", diff: nil, started: started, label: label)
         if let rescuing = raiseFailure(in: task.blocks[...]) {
             // What the rescue tasks read, as in Ansible.
@@ -477,6 +430,7 @@ final class HostPlayRunner: @unchecked Sendable {
     }
 
     func markUnreachable(_ error: Error) {
+        lastTaskFailed = true
         recap.unreachable += 1
         stopped = true
         unreachable = true

@@ -14,6 +14,8 @@ final class PlayState: @unchecked Sendable {
     let variables: [String: Value]
     let hosts: [String]
     let specs: [String: ModuleSpec]
+    /// `run_once:` tasks: who ran each, and its result for the other hosts.
+    let runOnce = RunOnceResults()
 
     init(hosts: [String], play: Play, index: Int, defaults: [String: Value], variables: [String: Value]) {
         self.play = play

@@ -88,6 +88,9 @@ public struct PlaybookTask: Sendable {
     public var until: [String]? = nil
     /// `no_log`: the task's messages and diff are not shown (its status and name are).
     public var noLog = false
+    /// `run_once`: one host of the play's batch runs it; every host of the batch takes its
+    /// result (registered variable, notified handlers), as in Ansible.
+    public var runOnce = false
     /// `environment:` (the play's under the task's): variables for the task's commands, templated.
     public var environment: [String: Value] = [:]
     public var retries = 3

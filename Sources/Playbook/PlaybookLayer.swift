@@ -24,4 +24,4 @@
 // - A rendered string is secret when any value read while rendering contained a secret.
 // - Roles are expanded by the loader (`roles:`, `meta/main.yml` dependencies, `import_role`/`include_role`, both static); `Play.roles` keeps their defaults and vars, `VariableScope.forTask` layers them.
 // - `import_tasks`/`include_tasks` with a literal file name are expanded by the loader too (`TaskIncludeLoader.swift`).
-// - Not supported (clear errors): `delegate_to`, `run_once`, `strategy`, task-level `remote_user`.
+// - Not supported (clear errors): `delegate_to`, `strategy`, task-level `remote_user`.

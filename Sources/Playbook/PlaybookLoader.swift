@@ -10,11 +10,11 @@ public enum PlaybookLoader {
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
         "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
-        "check_mode", "diff", "until", "retries", "delay", "no_log", "environment",
+        "check_mode", "diff", "until", "retries", "delay", "no_log", "environment", "run_once",
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
-        "include", "delegate_to", "run_once",
+        "include", "delegate_to",
         "with_dict", "with_list", "with_fileglob", "async", "poll",
         "local_action",
     ]
@@ -323,6 +323,14 @@ public enum PlaybookLoader {
             if let f = node["failed_when"] { task.failedWhen = try conditions(f) }
             if let u = node["until"] { task.until = try conditions(u) }
             if let n = node["no_log"] { task.noLog = try bool(n, "no_log") }
+            if let o = node["run_once"] {
+                task.runOnce = try bool(o, "run_once")
+                // A handler runs at each host's own flush: there is no one point all hosts meet.
+                if handlers, task.runOnce, let at = node.entry("run_once")?.keyLocation {
+                    throw InputError("run_once on a handler is not supported yet", at: at,
+                                     hint: "put run_once on the task that needs it, or notify the handler from a run_once task")
+                }
+            }
             if let e = node["environment"] { task.environment = try environment(e) }
             if let r = node["retries"] { task.retries = try count(r, "retries", in: 0...1000) }
             if let d = node["delay"] { task.delay = try count(d, "delay", in: 0...3600) }

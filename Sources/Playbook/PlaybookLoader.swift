@@ -6,6 +6,7 @@ public enum PlaybookLoader {
     public static let playKeywords: [String] = [
         "name", "hosts", "vars", "vars_files", "become", "become_user", "gather_facts", "any_errors_fatal",
         "environment", "tasks", "handlers", "pre_tasks", "post_tasks", "roles", "serial", "remote_user", "connection",
+        "module_defaults",
     ]
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
@@ -178,6 +179,11 @@ public enum PlaybookLoader {
                 }
                 play.tasks = play.tasks.map(withPlayEnvironment)
                 play.handlers = play.handlers.map(withPlayEnvironment)
+            }
+            if let m = node["module_defaults"] {
+                let defaults = try moduleDefaults(m)
+                play.tasks = play.tasks.map(defaults.apply)
+                play.handlers = play.handlers.map(defaults.apply)
             }
             play.roles = roles.roles
             return play

@@ -20,6 +20,8 @@ struct InclusionKeywords {
     var vars: [String: Value] = [:]
     var become: Bool?
     var becomeUser: String?
+    /// A block's `module_defaults` (under its tasks' own arguments).
+    var moduleDefaults = ModuleDefaults()
 
     /// The inclusion's `when` and `tags` go before the task's own, its `become` where the task
     /// sets none, its `vars` over the task's (an include's parameters, as in Ansible) or under
@@ -31,7 +33,7 @@ struct InclusionKeywords {
         task.vars.merge(vars) { mine, theirs in varsOverTask ? theirs : mine }
         task.become = task.become ?? become
         task.becomeUser = task.becomeUser ?? becomeUser
-        return task
+        return moduleDefaults.apply(to: task)
     }
 }
 
@@ -79,9 +81,10 @@ extension PlaybookLoader.Loader {
             case "vars": keywords.vars = try variables(e.value, what: "\(keyword) vars").0
             case "become": keywords.become = try bool(e.value, "become")
             case "become_user": keywords.becomeUser = try becomeUser(e.value)
+            case "module_defaults" where keyword == "block": keywords.moduleDefaults = try moduleDefaults(e.value)
             default:
                 throw InputError("'\(e.key)' on \(keyword) is not supported yet", at: e.keyLocation,
-                                 hint: "\(keyword) takes name, when, tags, vars, become and become_user")
+                                 hint: "\(keyword) takes name, when, tags, vars, become\(keyword == "block" ? ", become_user and module_defaults" : " and become_user")")
             }
         }
         return keywords

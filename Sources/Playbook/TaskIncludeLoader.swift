@@ -22,6 +22,8 @@ struct InclusionKeywords {
     var becomeUser: String?
     /// A block's `module_defaults` (under its tasks' own arguments).
     var moduleDefaults = ModuleDefaults()
+    /// A block's `environment` (under its tasks' own variables, over the play's).
+    var environment: [String: Value] = [:]
 
     /// The inclusion's `when` and `tags` go before the task's own, its `become` where the task
     /// sets none, its `vars` over the task's (an include's parameters, as in Ansible) or under
@@ -33,6 +35,7 @@ struct InclusionKeywords {
         task.vars.merge(vars) { mine, theirs in varsOverTask ? theirs : mine }
         task.become = task.become ?? become
         task.becomeUser = task.becomeUser ?? becomeUser
+        task.environment = environment.merging(task.environment) { $1 }
         return moduleDefaults.apply(to: task)
     }
 }
@@ -82,9 +85,10 @@ extension PlaybookLoader.Loader {
             case "become": keywords.become = try bool(e.value, "become")
             case "become_user": keywords.becomeUser = try becomeUser(e.value)
             case "module_defaults" where keyword == "block": keywords.moduleDefaults = try moduleDefaults(e.value)
+            case "environment" where keyword == "block": keywords.environment = try environment(e.value)
             default:
                 throw InputError("'\(e.key)' on \(keyword) is not supported yet", at: e.keyLocation,
-                                 hint: "\(keyword) takes name, when, tags, vars, become\(keyword == "block" ? ", become_user and module_defaults" : " and become_user")")
+                                 hint: "\(keyword) takes name, when, tags, vars, become\(keyword == "block" ? ", become_user, environment and module_defaults" : " and become_user")")
             }
         }
         return keywords

@@ -151,7 +151,7 @@ final class BlockTests: XCTestCase {
         XCTAssertEqual(errorText { try loadPlaybook(play("    - block: []\n      rescue:\n        - command: x\n")) },
                        "site.yml:5: rescue without tasks in block (put the tasks that may fail under block:)")
         XCTAssertEqual(errorText { try loadPlaybook(play("    - block:\n        - command: x\n      loop: [1]\n")) },
-                       "site.yml:6: 'loop' on block is not supported yet (block takes name, when, tags, vars, become and become_user)")
+                       "site.yml:6: 'loop' on block is not supported yet (block takes name, when, tags, vars, become, become_user, environment and module_defaults)")
     }
 
     /// The routing alone: which task of a flattened list runs after which failures.

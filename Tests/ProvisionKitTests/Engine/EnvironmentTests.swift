@@ -33,6 +33,25 @@ final class EnvironmentTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: d + "/plain", encoding: .utf8), "unset\n")
     }
 
+    func testABlocksEnvironmentIsUnderItsTasksAndOverThePlays() throws {
+        let local = try LocalPlaybook()
+        defer { local.remove() }
+        let d = local.directory
+        let (reporter, recap) = try local.run("""
+            - hosts: machines
+              environment: {A: play, B: play, C: play}
+              tasks:
+                - block:
+                    - shell: "echo $A $B $C > \(d)/out"
+                      environment: {A: task}
+                  environment: {A: block, B: block}
+                - shell: "echo $B > \(d)/after"
+            """)
+        XCTAssertEqual(recap.first?.1.failed, 0, "\(reporter.tasks.map { "\($0.task): \($0.message ?? "")" })")
+        XCTAssertEqual(try String(contentsOfFile: d + "/out", encoding: .utf8), "task block play\n")
+        XCTAssertEqual(try String(contentsOfFile: d + "/after", encoding: .utf8), "play\n", "only the block's tasks get it")
+    }
+
     func testANameAShellCannotTakeIsALoadError() {
         XCTAssertThrowsError(try PlaybookLoader.load(text: "- hosts: all\n  tasks:\n    - command: x\n      environment: {1BAD: x}\n",
                                                      file: "p.yml", modules: ModuleVocabulary(ModuleRegistry.specs))) { error in

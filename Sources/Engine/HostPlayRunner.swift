@@ -188,7 +188,7 @@ final class HostPlayRunner: @unchecked Sendable {
     }
 
     /// The host variables `task` sets (`set_fact`): later tasks are prepared after it runs.
-    func variablesSet(by task: PlaybookTask) -> [String] { shared.spec(for: task)?.variablesSet(by: task) ?? [] }
+    func variablesSet(by task: PlaybookTask) -> [String] { shared.variablesSet(by: task) }
 
     func references(_ task: PlaybookTask, anyOf names: Set<String>) -> Bool {
         guard !names.isEmpty else { return false }

@@ -32,6 +32,22 @@ final class PlayState: @unchecked Sendable {
 
     func spec(for task: PlaybookTask) -> ModuleSpec? { specs[task.module] }
 
+    private let variablesSetLock = NSLock()
+    private var variablesSetByTask: [SourceLocation: [String]] = [:]
+
+    /// The host variables `task` sets, known before it runs (include_vars reads its files to
+    /// tell): the same for every host, so asked once per task, not once per task and host.
+    func variablesSet(by task: PlaybookTask) -> [String] {
+        variablesSetLock.lock()
+        if let known = variablesSetByTask[task.location] { variablesSetLock.unlock(); return known }
+        variablesSetLock.unlock()
+        let names = spec(for: task)?.variablesSet(by: task) ?? []
+        variablesSetLock.lock()
+        variablesSetByTask[task.location] = names
+        variablesSetLock.unlock()
+        return names
+    }
+
     /// Run-once tasks (the database step) run on the first host of the play.
     func isRunOnceOwner(_ host: String) -> Bool { hosts.first == host }
 

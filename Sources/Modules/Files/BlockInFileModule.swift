@@ -91,7 +91,7 @@ public struct BlockInFileModule: Module {
         let result = try edit.apply(to: oldText)
         if !result.changed && remote.kind == .link { return .ok(nil) }
         var managed = file
-        managed.mask = SecretMask(variables: context.variables)
+        managed.maskedVariables = context.variables
         return try managed.decide(remote, content: .data(Data(result.text.utf8)), oldContent: old, context: context,
                                   summaryPrefix: result.changed ? result.message : nil)
     }

@@ -75,15 +75,15 @@ public struct CopyModule: Module {
         switch source {
         case .content(let data, let secret):
             content = .data(data)
-            let mask = SecretMask(variables: context.variables)
-            if secret, !mask.touches(String(decoding: data, as: UTF8.self)) {
+            // Content made from a secret that no single secret value covers is hidden whole.
+            if secret, !SecretMask(variables: context.variables).touches(String(decoding: data, as: UTF8.self)) {
                 managed.contentIsSecret = true
             } else {
-                managed.mask = mask
+                managed.maskedVariables = context.variables
             }
         case .local(let src):
             content = .localFile(try Self.findLocal(src, context))
-            managed.mask = SecretMask(variables: context.variables)
+            managed.maskedVariables = context.variables
         }
         return try managed.decide(remote, content: content, context: context)
     }

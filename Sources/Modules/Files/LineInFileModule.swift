@@ -83,7 +83,7 @@ public struct LineInFileModule: Module {
         }
         let result = try edit.apply(to: oldText)
         var managed = file
-        managed.mask = SecretMask(variables: context.variables)
+        managed.maskedVariables = context.variables
         return try managed.decide(remote, content: .data(Data(result.text.utf8)), oldContent: old, context: context,
                                   summaryPrefix: result.changed ? result.message : nil)
     }

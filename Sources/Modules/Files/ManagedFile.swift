@@ -18,8 +18,10 @@ public struct ManagedFile: Sendable {
     /// A command with `%s` standing for the new file; it must succeed before the file is moved into place.
     var validate: String?
     var backup: Bool
-    /// Secret values masked in diffs (beyond the engine's own masking).
-    var mask: SecretMask = SecretMask(secrets: [])
+    /// The variables whose secret values are masked in diffs (beyond the engine's own
+    /// masking). The mask is made only for a diff: it walks every variable (hostvars holds
+    /// every host's), which a no-op on 100 hosts paid per file task and host for nothing.
+    var maskedVariables: [String: Value] = [:]
     /// The whole content is a secret: diffs never show it.
     var contentIsSecret = false
 
@@ -158,6 +160,7 @@ public struct ManagedFile: Sendable {
             after = size > Self.diffLimit ? "[larger than 256 KiB: not shown]\n"
                 : ((try? Data(contentsOf: URL(fileURLWithPath: p))).map(Self.displayText) ?? "[unreadable]\n")
         }
+        let mask = SecretMask(variables: maskedVariables)
         if !mask.isEmpty {
             let masked = mask.maskDiff(before: before, after: after)
             before = masked.before

@@ -71,7 +71,7 @@ public struct ReplaceModule: Module {
         // replace the link with a file).
         if !changed && remote.kind == .link { return .ok(result.message) }
         var managed = file
-        managed.mask = SecretMask(variables: context.variables)
+        managed.maskedVariables = context.variables
         return try managed.decide(remote, content: .data(Data(text.utf8)), oldContent: old, context: context,
                                   summaryPrefix: changed ? result.message : nil)
     }

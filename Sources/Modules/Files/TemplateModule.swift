@@ -53,7 +53,7 @@ public struct TemplateModule: Module {
         }
         let rendered = try context.renderTemplate(source, path)
         var managed = file
-        managed.mask = SecretMask(variables: context.variables)
+        managed.maskedVariables = context.variables
         return try managed.decide(remote, content: .data(Data(rendered.text.utf8)), context: context)
     }
 

@@ -47,8 +47,26 @@ public struct IncludeVarsModule: Module {
                                           taskFile: taskFile ?? taskDirectory + "/task.yml")
     }
 
+    /// A file read once per run for all hosts (keyed by its size and modification time, so an
+    /// edit between two runs in one process is seen): every host of a play includes the same
+    /// OS table.
     static func load(_ path: String) throws -> [String: Value] {
-        try YAMLDocument.loadVariables(path: path, notAMapping: "include_vars: \(path) must be a mapping of variables")
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let stamp = "\(path)\u{0}\((attributes?[.size] as? NSNumber)?.intValue ?? -1)\u{0}\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)"
+        if let known = loaded.value(for: stamp) { return known }
+        let values = try YAMLDocument.loadVariables(path: path, notAMapping: "include_vars: \(path) must be a mapping of variables")
+        loaded.set(values, for: stamp)
+        return values
+    }
+
+    static let loaded = LoadedFiles()
+
+    final class LoadedFiles: @unchecked Sendable {
+        // @unchecked Sendable: `files` is guarded by `lock`.
+        private let lock = NSLock()
+        private var files: [String: [String: Value]] = [:]
+        func value(for key: String) -> [String: Value]? { lock.lock(); defer { lock.unlock() }; return files[key] }
+        func set(_ value: [String: Value], for key: String) { lock.lock(); files[key] = value; lock.unlock() }
     }
 
     /// The variables a task sets, before it runs: every file its (maybe templated) name can

@@ -8,6 +8,16 @@ import XCTest
 /// `include_vars` through the real engine on this machine (a Debian host: its facts pick the
 /// file), and what validate and the preflight know of the variables before the run.
 final class IncludeVarsModuleTests: XCTestCase {
+    func testAFileIsReadOnceForAllHostsButAnEditIsSeen() throws {
+        let path = NSTemporaryDirectory() + "include-vars-\(UUID().uuidString.prefix(8)).yml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "a: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try IncludeVarsModule.load(path)["a"], 1)
+        XCTAssertEqual(try IncludeVarsModule.load(path)["a"], 1, "the second host gets the same values")
+        try "a: 22\nb: 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try IncludeVarsModule.load(path)["a"], 22, "an edited file is read again")
+    }
+
     var local: LocalPlaybook!
 
     override func setUpWithError() throws {

@@ -11,13 +11,14 @@ public enum FactsGatherer {
         echo "id=${ID:-unknown}"
         echo "version=${VERSION_ID:-}"
         echo "like=${ID_LIKE:-}"
-        echo "arch=$(uname -m)"
-        echo "hostname=$(uname -n)"
+        # uname's answers from /proc where the kernel has them (kernel/arch since Linux 6.1).
+        if read -r arch 2>/dev/null < /proc/sys/kernel/arch; then echo "arch=$arch"; else echo "arch=$(uname -m)"; fi
+        if read -r name 2>/dev/null < /proc/sys/kernel/hostname; then echo "hostname=$name"; else echo "hostname=$(uname -n)"; fi
         if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=sysv; fi
         for pm in dnf yum apt-get; do
           if command -v $pm >/dev/null 2>&1; then echo "pm=$pm"; break; fi
         done
-        # The rest with shell builtins only: a facts round trip starts no other process.
+        # The rest with shell builtins only.
         read -r kernel < /proc/sys/kernel/osrelease && echo "kernel=$kernel"
         [ -r /sys/devices/system/cpu/online ] && read -r cpus < /sys/devices/system/cpu/online && echo "cpus=$cpus"
         [ -r /proc/meminfo ] && read -r _ mem _ < /proc/meminfo && echo "mem_kb=$mem"

@@ -39,7 +39,8 @@ public struct RemoteFile: Sendable, Equatable {
             "else echo type=absent; fi",
             "stat -c 'lstat=\(format)' -- \"$f\" 2>/dev/null",
         ]
-        if follow { lines.append("stat -L -c 'stat=\(format)' -- \"$f\" 2>/dev/null") }
+        // Only a link's target can differ from the path itself: one `stat` for anything else.
+        if follow { lines.append("if [ -L \"$f\" ]; then stat -L -c 'stat=\(format)' -- \"$f\" 2>/dev/null; fi") }
         if digest {
             lines.append("if [ -f \"$f\" ]; then if s=$(sha256sum < \"$f\" 2>/dev/null); then echo \"sha256=${s%% *}\"; else echo unreadable; fi; fi")
         }

@@ -27,13 +27,15 @@ struct PackageManagerCommands: Sendable {
         let list = Shell.join(names)
         switch manager {
         case .apt:
-            return "dpkg-query -W -f='${Package}\\t${db:Status-Status}\\t${Version}\\n' -- \(list) 2>/dev/null"
-                + " | awk -F'\\t' '$2 == \"installed\" { print $1 \"\\t\" $3 }'; true"
+            // (The shell keeps the installed ones: one process, no awk.)
+            return "dpkg-query -W -f='${Package} ${db:Status-Status} ${Version}\\n' -- \(list) 2>/dev/null"
+                + " | while read -r p s v; do [ \"$s\" = installed ] && printf '%s\\t%s\\n' \"$p\" \"$v\"; done; true"
         default:
             // (rpm prints "package X is not installed" on stdout: only a query that succeeded counts.)
-            return "for n in \(list); do if v=$(rpm -q --qf '%{VERSION}-%{RELEASE}\\n' -- \"$n\" 2>/dev/null)"
+            // (The first of several versions by parameter expansion, not `head`.)
+            return "nl='\n'; for n in \(list); do if v=$(rpm -q --qf '%{VERSION}-%{RELEASE}\\n' -- \"$n\" 2>/dev/null)"
                 + " || v=$(rpm -q --whatprovides --qf '%{VERSION}-%{RELEASE}\\n' -- \"$n\" 2>/dev/null);"
-                + " then printf '%s\\t%s\\n' \"$n\" \"$(printf '%s\\n' \"$v\" | head -n 1)\"; fi; done; true"
+                + " then printf '%s\\t%s\\n' \"$n\" \"${v%%\"$nl\"*}\"; fi; done; true"
         }
     }
 
@@ -73,22 +75,28 @@ struct PackageManagerCommands: Sendable {
     /// `apt-get -s upgrade` costs half a second; its answer depends only on the package lists
     /// and dpkg's status, so it is kept on the host with their timestamps and reused while
     /// neither changed. Where the cache cannot be written (no root), it is simply recomputed.
+    /// A kept answer costs one process (`stat`): the shell reads the file itself.
     static let cachedAptUpgradable = """
-        { stamp=$(stat -c %Y.%Z /var/lib/dpkg/status /var/lib/apt/lists 2>/dev/null | tr '\\n' ' ')
-        c=/var/lib/provision/apt-upgradable
-        if [ -r $c ] && [ "$(head -n 1 $c)" = "$stamp" ]; then tail -n +2 $c
-        else out=$(\(aptSimulateUpgrade))
+        { \(aptUpgradableStamp)
+        if \(aptUpgradableKept); then :; else out=$(\(aptSimulateUpgrade))
           { mkdir -p /var/lib/provision && printf '%s\\n%s\\n' "$stamp" "$out" > $c.new && mv -f $c.new $c; } 2>/dev/null
           [ -n "$out" ] && printf '%s\\n' "$out"; fi; }
         """
 
     /// Check mode: the kept answer when it is current, else computed; never written.
     static let aptUpgradableReadOnly = """
-        { stamp=$(stat -c %Y.%Z /var/lib/dpkg/status /var/lib/apt/lists 2>/dev/null | tr '\\n' ' ')
-        c=/var/lib/provision/apt-upgradable
-        if [ -r $c ] && [ "$(head -n 1 $c)" = "$stamp" ]; then tail -n +2 $c
-        else \(aptSimulateUpgrade); fi; }
+        { \(aptUpgradableStamp)
+        if \(aptUpgradableKept); then :; else \(aptSimulateUpgrade); fi; }
         """
+
+    /// Sets `stamp` (the mtimes and ctimes of dpkg's status and apt's lists, on one line) and
+    /// `c`, the file that keeps the answer.
+    private static let aptUpgradableStamp =
+        "stamp=$(stat --printf '%Y.%Z ' /var/lib/dpkg/status /var/lib/apt/lists 2>/dev/null); c=/var/lib/provision/apt-upgradable"
+
+    /// Succeeds, printing the kept answer, when `$c`'s first line is the current `stamp`.
+    private static let aptUpgradableKept =
+        "[ -r $c ] && { IFS= read -r kept && [ \"$kept\" = \"$stamp\" ] && while IFS= read -r l; do printf '%s\\n' \"$l\"; done; } < $c"
 
     func install(_ names: [String]) -> String {
         manager == .apt ? "\(aptGet) install -- \(Shell.join(names))" : "\(rpmTransaction) install -- \(Shell.join(names))"
@@ -131,8 +139,9 @@ struct PackageManagerCommands: Sendable {
     }
 
     /// Prints `cache_age=SECONDS` since the last refresh, or `cache_age=none` when there is none.
+    /// The shell finds the newest mtime: two processes (`stat`, `date`), not four.
     var cacheAgeProbe: String {
-        "t=$(stat -c %Y \(cacheStampFiles) 2>/dev/null | sort -n | tail -1); "
+        "t=; for s in $(stat -c %Y \(cacheStampFiles) 2>/dev/null); do [ \"${t:-0}\" -lt \"$s\" ] && t=$s; done; "
             + "if [ -n \"$t\" ]; then echo cache_age=$(( $(date +%s) - t )); else echo cache_age=none; fi"
     }
 }

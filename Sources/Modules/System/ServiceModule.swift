@@ -36,10 +36,17 @@ public struct ServiceModule: Module {
         let installPolicy = context.facts.packageManager == .apt
             ? "\nif [ -x /usr/sbin/policy-rc.d ]; then echo install_starts=no; else echo install_starts=yes; fi" : ""
         if context.facts.initSystem == .systemd {
+            // One `systemctl show` answers all three (a service task on a no-op starts one
+            // process, not three); `is-enabled` only where the unit file state says nothing
+            // (a unit generated from an init script: is-enabled asks its rc links).
             return """
-                if systemctl cat -- \(n) >/dev/null 2>&1; then echo exists=yes; else echo exists=no; fi
-                echo active=$(systemctl is-active -- \(n) 2>/dev/null)
-                echo enabled=$(systemctl is-enabled -- \(n) 2>/dev/null)
+                systemctl show -p LoadState -p ActiveState -p UnitFileState -- \(n) 2>/dev/null | {
+                  l=; a=; e=
+                  while IFS== read -r k v; do case $k in LoadState) l=$v;; ActiveState) a=$v;; UnitFileState) e=$v;; esac; done
+                  case $l in ''|not-found) echo exists=no;; *) echo exists=yes;; esac
+                  echo "active=${a:-inactive}"
+                  case $e in ''|generated|transient) e=$(systemctl is-enabled -- \(n) 2>/dev/null);; esac
+                  echo "enabled=$e"; }
                 """ + installPolicy
         }
         return """

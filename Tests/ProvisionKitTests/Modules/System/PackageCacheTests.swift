@@ -14,7 +14,7 @@ import XCTest
 final class RootedConnection: Connection, @unchecked Sendable {
     let hostName = "rooted"
     let root: String
-    static let moved = ["/var/lib/apt/", "/var/cache/apt/", "/var/lib/provision", "/var/cache/dnf/", "/var/cache/yum/", "/etc/os-release"]
+    static let moved = ["/var/lib/apt/", "/var/cache/apt/", "/var/lib/dpkg/status", "/var/lib/provision", "/var/cache/dnf/", "/var/cache/yum/", "/etc/os-release"]
     private let local = LocalConnection(hostName: "rooted")
 
     init(root: String) { self.root = root }
@@ -124,5 +124,27 @@ final class PackageCacheTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/var/lib/provision/apt-upgradable"), "check mode wrote on the host")
         _ = try decide(.apt, all, check: false)
         XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/var/lib/provision/apt-upgradable"), "a real run keeps the answer")
+    }
+
+    /// A no-op asks `apt-get -s upgrade` only when dpkg's status or apt's lists changed since
+    /// the answer was kept: the kept answer is what the module then sees, in a run and in
+    /// check mode; a change to dpkg's status makes it ask again.
+    func testTheKeptUpgradableAnswerIsUsedUntilDpkgsStatusChanges() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/apt-get") else { throw XCTSkip("no apt-get here") }
+        try make("/var/lib/apt/lists", agedSeconds: 600, directory: true)
+        try make("/var/lib/dpkg/status", agedSeconds: 600)
+        let all: [String: Value] = ["name": .string("*"), "state": .string("latest")]
+        _ = try decide(.apt, all)
+        let kept = root + "/var/lib/provision/apt-upgradable"
+        let stamp = try XCTUnwrap(try String(contentsOfFile: kept, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first)
+        XCTAssertEqual(stamp.split(separator: " ").count, 2, "both timestamps in the stamp: \(stamp)")
+        try Data((stamp + "\nkept-answer-one\nkept-answer-two\n").utf8).write(to: URL(fileURLWithPath: kept))
+        for check in [false, true] {
+            let reused = summary(try decide(.apt, all, check: check))
+            XCTAssertTrue(reused.contains("upgrade 2 package(s): kept-answer-one, kept-answer-two"), "check \(check): \(reused)")
+        }
+        try make("/var/lib/dpkg/status", agedSeconds: 5)
+        let asked = summary(try decide(.apt, all))
+        XCTAssertFalse(asked.contains("kept-answer"), "dpkg's status changed: asked apt again, got \(asked)")
     }
 }

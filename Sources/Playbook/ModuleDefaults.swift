@@ -1,8 +1,9 @@
 import Foundation
 import ProvisionCore
 
-/// `module_defaults:` on a play or a block: arguments a module gets where its task gives
-/// none (Ansible's order: the task's own, then the innermost block's, then the play's).
+/// `module_defaults:` on a play, a block or a task: arguments a module gets where its task
+/// gives none (Ansible's order: the task's own arguments, then its own module_defaults, then
+/// the innermost block's, then the play's).
 /// Applied when the playbook is loaded, with the defaults' own locations, so validate
 /// checks them like the task's and an error points at the line that set them.
 public struct ModuleDefaults: Sendable {

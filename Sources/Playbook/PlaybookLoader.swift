@@ -11,7 +11,7 @@ public enum PlaybookLoader {
     public static let taskKeywords: [String] = [
         "name", "when", "notify", "tags", "loop", "with_items", "with_first_found", "loop_control", "register",
         "become", "become_user", "ignore_errors", "listen", "vars", "args", "changed_when", "failed_when",
-        "check_mode", "diff", "until", "retries", "delay", "no_log", "environment", "run_once",
+        "check_mode", "diff", "until", "retries", "delay", "no_log", "environment", "run_once", "module_defaults",
     ]
     /// Ansible keywords we recognise but do not implement: a clear error beats "unknown module".
     static let unsupportedTaskKeywords: Set<String> = [
@@ -278,6 +278,8 @@ public enum PlaybookLoader {
                     task.argumentLocations[e.key] = e.keyLocation
                 }
             }
+            // A task's own module_defaults sit under its arguments, over its blocks' and play's.
+            if let m = node["module_defaults"] { task = try moduleDefaults(m).apply(to: task) }
             if let name = node["name"] { task.name = try string(name, "name") }
             if let when = node["when"] { task.when = try conditions(when) }
             if let n = node["notify"] { task.notify = try stringList(n, "notify") }

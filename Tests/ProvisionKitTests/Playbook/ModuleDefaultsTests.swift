@@ -5,8 +5,8 @@ import XCTest
 @testable import Playbook
 @testable import ProvisionCore
 
-/// `module_defaults:` on plays and blocks: the task's own arguments, then the innermost
-/// block's defaults, then the play's.
+/// `module_defaults:` on plays, blocks and tasks: the task's own arguments, then its own
+/// defaults, then the innermost block's, then the play's.
 final class ModuleDefaultsTests: XCTestCase {
     let modules = ModuleVocabulary(ModuleRegistry.specs)
 
@@ -25,8 +25,11 @@ final class ModuleDefaultsTests: XCTestCase {
                   module_defaults:
                     file: {owner: www-data}
                 - command: echo
+                - file: {path: /d}
+                  module_defaults:
+                    file: {owner: nobody, mode: "0444"}
             """).plays.first)
-        let (a, b, c) = (play.tasks[0], play.tasks[1], play.tasks[2])
+        let (a, b, c, d) = (play.tasks[0], play.tasks[1], play.tasks[2], play.tasks[3])
         XCTAssertEqual(a.arguments["mode"], "0700", "the task's own argument wins")
         XCTAssertEqual(a.arguments["owner"], "root")
         XCTAssertEqual(a.argumentLocations["owner"]?.line, 3, "a default is located where it is written")
@@ -34,6 +37,10 @@ final class ModuleDefaultsTests: XCTestCase {
         XCTAssertEqual(b.arguments["group"], "wheel")
         XCTAssertEqual(b.arguments["mode"], "0600")
         XCTAssertNil(c.arguments["mode"], "defaults for other modules do not apply")
+        XCTAssertEqual(d.arguments["owner"], "nobody", "the task's own defaults over the play's")
+        XCTAssertEqual(d.arguments["mode"], "0444")
+        XCTAssertEqual(d.arguments["group"], "wheel", "the play's where the task's own say nothing")
+        XCTAssertEqual(d.argumentLocations["owner"]?.line, 14)
     }
 
     func testClearErrors() throws {

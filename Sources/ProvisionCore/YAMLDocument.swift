@@ -105,6 +105,11 @@ public enum YAMLDocument {
 
     /// Parses one YAML document. An empty document is `null` at line 1.
     public static func loadValue(text: String, file: String) throws -> LocatedValue {
+        if AnsibleVault.isVault(text) {
+            // A vaulted file: its plaintext is read as the file, and every string in it is secret.
+            let plaintext = try openVault(text, at: SourceLocation(file: file, line: 1))
+            return sealed(try loadValue(text: plaintext, file: file))
+        }
         let node: Node?
         do {
             let parser = try Parser(yaml: text)
@@ -113,7 +118,29 @@ public enum YAMLDocument {
             throw inputError(from: error, text: text, file: file)
         }
         guard let node else { return LocatedValue(.scalar(.null), at: SourceLocation(file: file, line: 1)) }
-        return convert(node, file: file)
+        return try convert(node, file: file)
+    }
+
+    // MARK: - Vaults
+
+    static func openVault(_ text: String, at location: SourceLocation) throws -> String {
+        do {
+            return try AnsibleVault.decrypt(text)
+        } catch let failure as AnsibleVault.Failure {
+            throw InputError("cannot read this: \(failure)", at: location, hint: failure.hint)
+        }
+    }
+
+    /// Every string of a vaulted file is secret: masked in output, whatever its name.
+    static func sealed(_ value: LocatedValue) -> LocatedValue {
+        switch value.content {
+        case .scalar(.string(let s)): return LocatedValue(.scalar(.secret(Secret(s))), at: value.location)
+        case .scalar: return value
+        case .list(let items): return LocatedValue(.list(items.map(sealed)), at: value.location)
+        case .dict(let entries):
+            return LocatedValue(.dict(entries.map { LocatedValue.Entry(key: $0.key, keyLocation: $0.keyLocation, value: sealed($0.value)) }),
+                                at: value.location)
+        }
     }
 
     // MARK: - Conversion
@@ -122,22 +149,25 @@ public enum YAMLDocument {
         SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    static func convert(_ node: Node, file: String) -> LocatedValue {
+    static func convert(_ node: Node, file: String) throws -> LocatedValue {
         switch node {
+        case .scalar(let s) where s.tag.description == "!vault":
+            let at = location(s.mark, file)
+            return LocatedValue(.scalar(.secret(Secret(try openVault(s.string, at: at)))), at: at)
         case .scalar(let s):
             return LocatedValue(.scalar(scalarValue(s.string, style: s.style, tag: s.tag.description)),
                                 at: location(s.mark, file))
         case .sequence(let seq):
-            return LocatedValue(.list(seq.map { convert($0, file: file) }), at: location(seq.mark, file))
+            return LocatedValue(.list(try seq.map { try convert($0, file: file) }), at: location(seq.mark, file))
         case .mapping(let map):
             var entries: [LocatedValue.Entry] = []
             for (key, value) in map {
                 let keyText: String
-                if let s = key.scalar { keyText = s.string } else { keyText = convert(key, file: file).value.text }
+                if let s = key.scalar { keyText = s.string } else { keyText = try convert(key, file: file).value.text }
                 let keyLocation = location(key.mark, file)
                 if keyText == "<<", key.scalar?.style == .plain {
                     // Merge key: entries of the merged mapping(s), overridden by explicit ones.
-                    let merged = convert(value, file: file)
+                    let merged = try convert(value, file: file)
                     let sources = merged.items ?? [merged]
                     for source in sources {
                         for e in source.entries ?? [] where !entries.contains(where: { $0.key == e.key }) {
@@ -146,7 +176,7 @@ public enum YAMLDocument {
                     }
                     continue
                 }
-                let converted = LocatedValue.Entry(key: keyText, keyLocation: keyLocation, value: convert(value, file: file))
+                let converted = LocatedValue.Entry(key: keyText, keyLocation: keyLocation, value: try convert(value, file: file))
                 if let i = entries.firstIndex(where: { $0.key == keyText }) {
                     entries[i] = converted
                 } else {

@@ -78,3 +78,27 @@ func makeReporter(json: Bool, verbose: Int) -> RunReporter {
     if json { return JSONReporter() }
     return verbose == 0 && LiveReporter.wanted ? LiveReporter() : HumanReporter(verbose: verbose)
 }
+
+/// Ansible Vault passwords: files and values vaulted with `ansible-vault` are read with them
+/// (`AnsibleVault`), and what they hold is secret.
+struct VaultOptions: ParsableArguments {
+    @Option(name: [.customLong("vault-password-file"), .customLong("vault-pass-file")],
+            help: ArgumentHelp("A file holding a vault password (an executable one prints it); repeat for several (default: $ANSIBLE_VAULT_PASSWORD_FILE).", valueName: "FILE"))
+    var vaultPasswordFiles: [String] = []
+
+    @Flag(name: [.customShort("J"), .customLong("ask-vault-pass"), .customLong("ask-vault-password")],
+          help: "Not supported: give --vault-password-file (a run asks nothing on a terminal).")
+    var askVaultPass = false
+
+    /// Reads the passwords and hands them to `AnsibleVault`, before any YAML is read.
+    func install(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        if askVaultPass {
+            throw InputError("--ask-vault-pass is not supported: provision never prompts",
+                             hint: "put the password in a file only you can read and give --vault-password-file FILE")
+        }
+        let files = vaultPasswordFiles.isEmpty ? [environment["ANSIBLE_VAULT_PASSWORD_FILE"]].compactMap { $0 }.filter { !$0.isEmpty } : vaultPasswordFiles
+        let passwords = try files.map { try VaultPasswordFile.read($0) }
+        for password in passwords { outputRedactor.register(password) }
+        AnsibleVault.passwords = passwords
+    }
+}

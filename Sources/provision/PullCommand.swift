@@ -46,8 +46,10 @@ struct PullCommand: ParsableCommand {
     var verbose: Int
 
     @OptionGroup var lock: LockOptions
+    @OptionGroup var vault: VaultOptions
 
     func run() throws {
+        try vault.install()
         let verified = try PlaybookBundle.verify(try PlaybookBundle.load(bundle, sha256: sha256))
         var options = RunOptions()
         options.verbose = verbose

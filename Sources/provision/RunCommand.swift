@@ -11,6 +11,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var lock: LockOptions
+    @OptionGroup var vault: VaultOptions
 
     @Option(name: .short, help: "Playbook to run (default: the built-in WordPress job, see `provision --version`).")
     var playbook: String?
@@ -58,6 +59,7 @@ struct RunCommand: ParsableCommand {
     var targets: [String] = []
 
     func run() throws {
+        try vault.install()
         var options = connection.runOptions()
         lock.apply(to: &options, mode: "push")
         options.checkMode = check
@@ -122,10 +124,13 @@ struct HostsCommand: ParsableCommand {
     @Option(name: .short, help: "Playbook whose plays are shown (default: the built-in WordPress job).")
     var playbook: String?
 
+    @OptionGroup var vault: VaultOptions
+
     @Argument(help: "Hosts or groups (default: all).")
     var targets: [String] = []
 
     func run() throws {
+        try vault.install()
         let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
                                           targets: targets, options: connection.runOptions())
         let playbookPath = try playbook ?? DefaultPlaybook.locate()
@@ -158,10 +163,13 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .short, help: "Inventory whose variables count as defined.")
     var inventory: String?
 
+    @OptionGroup var vault: VaultOptions
+
     @Argument(help: "Playbook to check (default: the built-in WordPress job).")
     var playbook: String?
 
     func run() throws {
+        try vault.install()
         let playbook = try self.playbook ?? DefaultPlaybook.locate()
         let book = try PlaybookLoader.load(path: playbook)
         // The run's own checks (RunPreflight), without hosts, secrets or -e.

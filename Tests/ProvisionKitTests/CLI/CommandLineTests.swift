@@ -199,4 +199,36 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(validate.stderr.split(separator: "\n").count, 1, validate.stderr)
         XCTAssertTrue(validate.stderr.contains("syntax error in condition 'foo == (bar'"), validate.stderr)
     }
+
+    // MARK: Ansible Vault
+
+    /// A vaulted vars file (made by ansible-vault) opens with --vault-password-file, or
+    /// ANSIBLE_VAULT_PASSWORD_FILE; what it holds is masked in the output; without a password
+    /// the error names the file and says what to give.
+    func testVaultedVarsOpenWithAPasswordFileAndStayMasked() throws {
+        try write("vault.yml", AnsibleVaultTests.vaultedFile + "\n")
+        try write("pw", "correct horse battery\n")
+        try write("v.yml", """
+            - hosts: all
+              connection: local
+              gather_facts: false
+              vars_files: [vault.yml]
+              tasks:
+                - debug: msg="the password is {{ db_admin_password }} for {{ site_title }}"
+            """)
+        let locked = try provision(["validate", "v.yml"])
+        XCTAssertEqual(locked.status, 1)
+        XCTAssertTrue(locked.stderr.hasPrefix("error: \(realDir)/vault.yml:1: cannot read this: it is vaulted (Ansible Vault) and no vault password was given"), locked.stderr)
+        XCTAssertTrue(locked.stderr.contains("--vault-password-file"), locked.stderr)
+        XCTAssertEqual(try provision(["validate", "--vault-password-file", "pw", "v.yml"]).status, 0)
+        let run = try provision(["-p", "v.yml", "--vault-password-file", "pw", "--json", "web-1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        // (A message made from a secret is masked whole, as the secrets file's are.)
+        XCTAssertTrue(run.stdout.contains(#""message":"********""#), run.stdout)
+        XCTAssertFalse(run.stdout.contains("s3cr3t-Adm1n") || run.stdout.contains("Vaulted Site"), run.stdout)
+        let wrong = try provision(["validate", "--vault-password-file", "vault.yml", "v.yml"])
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssertTrue(wrong.stderr.contains("no vault password given opens it"), wrong.stderr)
+        XCTAssertTrue(try provision(["validate", "--ask-vault-pass", "v.yml"]).stderr.contains("--ask-vault-pass is not supported"))
+    }
 }

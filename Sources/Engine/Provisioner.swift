@@ -30,6 +30,7 @@ public final class Provisioner: @unchecked Sendable {
         self.inventoryFromFiles = inventory
         self.inventory = CommandLineTargets.addingHosts(for: targets, to: inventory, sshConfig: sshConfig)
         self.resolver = HostResolver(inventory: self.inventory, sshConfig: sshConfig, sshConfigFile: sshConfigPath)
+        self.resolver.defaults = options.connectionDefaults
         self.options = options
     }
 

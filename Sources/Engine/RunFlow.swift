@@ -47,7 +47,7 @@ public struct RunFlow {
     public func run(provisioner: Provisioner, connector: @escaping ConnectionPool.Connector) throws -> Outcome {
         redactor.register(variables: options.extraVariables)
         for secret in SecretNames.shared.environmentSecrets() { redactor.register(secret) }
-        let book = try PlaybookLoader.load(path: playbookPath)
+        let book = try Self.load(playbookPath: playbookPath, options: options)
         try provisioner.readVarsDirectories(besidePlaybook: playbookPath)
         // Secrets rank just below -e: above the inventory and the playbook.
         let defaults = try book.plays.first.map { try PlaybookRunner.loadDefaults($0) } ?? [:]
@@ -72,6 +72,14 @@ public struct RunFlow {
         guard problems.isEmpty else { return .rejected(problems.map { redactor.redact($0.description) }) }
         return .ran(try provisioner.run(playbook: book, targets: targets, reporter: reporter, redactor: redactor,
                                         connector: connector, rollout: rollout))
+    }
+
+    /// The playbook as this run sees it: loaded, then `-b` and `--start-at-task` applied.
+    public static func load(playbookPath: String, options: RunOptions) throws -> Playbook {
+        var book = try PlaybookLoader.load(path: playbookPath)
+        if options.becomeByDefault { book = book.becomingByDefault() }
+        if let name = options.startAtTask { book = try book.startingAt(task: name) }
+        return book
     }
 
     /// `secrets_from: aws-secretsmanager://REGION/NAME` (`SecretsSource`): the operator's

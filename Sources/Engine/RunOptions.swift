@@ -1,4 +1,5 @@
 import Foundation
+import Inventory
 import Playbook
 import ProvisionCore
 import Transport
@@ -18,6 +19,12 @@ public struct RunOptions: Sendable {
     /// From the secrets file and environment: just below `-e`, never templated, always masked.
     public var secretVariables: [String: Value] = [:]
     public var acceptNewHostKeys = false
+    /// `-u`, `--private-key`, `-T`: where the inventory says nothing (`HostResolver`).
+    public var connectionDefaults = ConnectionDefaults()
+    /// `-b`: plays that do not say `become` run their tasks as root.
+    public var becomeByDefault = false
+    /// `--start-at-task NAME`: each host skips the tasks before the first one so named.
+    public var startAtTask: String?
     /// `--wait-for-ssh`: keep retrying a host that is not up yet, until this many seconds.
     public var waitForSSH: TimeInterval?
     public var transport: TransportPreference = .auto

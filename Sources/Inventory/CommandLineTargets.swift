@@ -1,4 +1,5 @@
 import Foundation
+import ProvisionCore
 
 /// How the targets typed on the command line, the inventory and a play's `hosts:` combine.
 /// This is the one place the rule is written (README "Which hosts a run touches"):
@@ -33,6 +34,22 @@ public enum CommandLineTargets {
         return try playPatterns.map { pattern in
             try inventory.resolve(pattern).filter { limit?.contains($0) ?? true }
         }
+    }
+
+    /// ansible-playbook's shape, `provision -i hosts.ini site.yml -l web`: a target ending
+    /// in `.yml` or `.yaml` is the playbook (no host name ends so); the rest are hosts. One
+    /// playbook, given once (as a target or by `-p`).
+    public static func playbookAndHosts(_ targets: [String], playbookOption: String?) throws -> (playbook: String?, hosts: [String]) {
+        let isPlaybook = { (t: String) in t.hasSuffix(".yml") || t.hasSuffix(".yaml") }
+        let books = targets.filter(isPlaybook)
+        let hosts = targets.filter { !isPlaybook($0) }
+        if books.count > 1 {
+            throw InputError("one playbook at a time: \(books.joined(separator: ", "))", hint: "run them one after the other, or import_playbook them from one file")
+        }
+        if let book = books.first, let playbookOption {
+            throw InputError("two playbooks: -p \(playbookOption) and \(book)", hint: "give the playbook once")
+        }
+        return (books.first ?? playbookOption, hosts)
     }
 
     /// Where each host of the targets came from, for `provision hosts`.

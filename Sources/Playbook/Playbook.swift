@@ -19,6 +19,8 @@ public struct Play: Sendable {
     /// Paths as written (templated and resolved relative to the playbook at run time).
     public var varsFiles: [String]
     public var become: Bool
+    /// Whether the play says `become:` itself (`-b` only sets it where it does not).
+    public var becomeWritten = false
     public var becomeUser: String?
     public var gatherFacts: Bool
     /// A failure on any host stops the play, and every later play, on all of its hosts

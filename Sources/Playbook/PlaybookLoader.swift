@@ -153,7 +153,10 @@ public enum PlaybookLoader {
                 play.varsFiles = try stringList(files.value, "vars_files")
                 play.varsFilesLocation = files.keyLocation
             }
-            if let b = node["become"] { play.become = try bool(b, "become") }
+            if let b = node["become"] {
+                play.become = try bool(b, "become")
+                play.becomeWritten = true
+            }
             if let u = node["become_user"] { play.becomeUser = try becomeUser(u) }
             if let g = node["gather_facts"] { play.gatherFacts = try bool(g, "gather_facts") }
             if let f = node["any_errors_fatal"] { play.anyErrorsFatal = try bool(f, "any_errors_fatal") }

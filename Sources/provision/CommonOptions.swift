@@ -7,14 +7,23 @@ import Transport
 
 /// Options every host-facing command shares.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .short, help: "Inventory file, or ec2://REGION?FILTERS for running EC2 instances (default: ./inventory.yml when present).")
+    @Option(name: [.short, .long], help: "Inventory file, or ec2://REGION?FILTERS for running EC2 instances (default: ./inventory.yml when present).")
     var inventory: String?
 
     @Option(name: .customShort("F"), help: "ssh_config file (default: ~/.ssh/config).")
     var sshConfig: String?
 
-    @Option(name: .long, help: "Hosts contacted at once (default: all).")
+    @Option(name: [.short, .long], help: "Hosts contacted at once (default: all).")
     var forks: Int?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Login user where the inventory and the play name none (over ssh_config's User).", valueName: "USER"))
+    var user: String?
+
+    @Option(name: [.customLong("private-key"), .customLong("key-file")], help: ArgumentHelp("SSH private key tried first where the inventory names none.", valueName: "FILE"))
+    var privateKey: String?
+
+    @Option(name: [.customShort("T"), .long], help: ArgumentHelp("SSH connection timeout where the inventory (ansible_timeout) sets none.", valueName: "SECONDS"))
+    var timeout: Int?
 
     @Flag(name: .long, help: "Record host keys not yet in known_hosts (a changed key is always refused).")
     var acceptNewHostKeys = false
@@ -36,11 +45,14 @@ struct ConnectionOptions: ParsableArguments {
         if let waitForSsh, waitForSsh < 1 { throw ValidationError("--wait-for-ssh must be at least 1 second") }
         if let forks { _ = try NumberRules.check(forks, "count", NumberRules.forks, source: "--forks") }
         if let waitForSsh { _ = try NumberRules.check(waitForSsh, "seconds", NumberRules.seconds, source: "--wait-for-ssh") }
+        if let timeout { _ = try NumberRules.check(timeout, "seconds", NumberRules.seconds, source: "--timeout") }
+        if let user { try NameRules.check(user, as: .user, module: "--user", parameter: "user", at: nil) }
     }
 
     func runOptions() -> RunOptions {
         var options = RunOptions()
         options.forks = forks
+        options.connectionDefaults = ConnectionDefaults(user: user, privateKeyFile: privateKey, connectTimeout: timeout)
         options.acceptNewHostKeys = acceptNewHostKeys
         options.waitForSSH = waitForSsh.map(TimeInterval.init)
         options.transport = transport

@@ -13,22 +13,49 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var lock: LockOptions
     @OptionGroup var vault: VaultOptions
 
-    @Option(name: .short, help: "Playbook to run (default: the built-in WordPress job, see `provision --version`).")
+    @Option(name: [.short, .long], help: "Playbook to run (default: the built-in WordPress job, see `provision --version`); a TARGET ending in .yml is one too.")
     var playbook: String?
 
-    @Option(name: .short, help: "Extra variables: key=value, @file.yml or JSON; highest precedence.")
+    @Option(name: [.short, .long], help: "Extra variables: key=value, @file.yml or JSON; highest precedence.")
     var extraVars: [String] = []
 
-    @Flag(name: .long, help: "Change nothing; report what would change.")
+    @Flag(name: [.customShort("C"), .long], help: "Change nothing; report what would change.")
     var check = false
 
-    @Flag(name: .long, help: "Show file and package changes.")
+    @Flag(name: [.customShort("D"), .long], help: "Show file and package changes.")
     var diff = false
+
+    @Flag(name: [.short, .long], help: "Plays that do not say `become:` run their tasks as root.")
+    var become = false
+
+    @Option(name: .long, help: "Only root (the default) is supported.")
+    var becomeUser: String?
+
+    @Option(name: .long, help: "Only sudo (the default) is supported.")
+    var becomeMethod: String?
+
+    @Flag(name: [.customShort("K"), .customLong("ask-become-pass")], help: "Not supported: the login user needs sudo without a password (or is root).")
+    var askBecomePass = false
+
+    @Option(name: .long, help: ArgumentHelp("Start at the first task of this name (or shell pattern).", valueName: "NAME"))
+    var startAtTask: String?
+
+    @Flag(name: .long, help: "List each play's hosts; contact none.")
+    var listHosts = false
+
+    @Flag(name: .long, help: "List each play's tasks (as --tags selects them); contact no host.")
+    var listTasks = false
+
+    @Flag(name: .long, help: "List each play's task tags; contact no host.")
+    var listTags = false
+
+    @Flag(name: .long, help: "Check the playbook (as `provision validate`); contact no host.")
+    var syntaxCheck = false
 
     @Flag(name: .long, help: "Run notified handlers on a host even after one of its tasks failed.")
     var forceHandlers = false
 
-    @Option(name: .long, help: "Further limit the hosts (pattern).")
+    @Option(name: [.short, .long], help: "Further limit the hosts (pattern).")
     var limit: String?
 
     @Option(name: .long, help: "Run each play on this many hosts (or percent: 30%) at a time, batch after batch.")
@@ -49,18 +76,22 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Rolling update: seconds a host has to answer 200.", valueName: "SECONDS"))
     var healthCheckTimeout = 60
 
-    @Option(name: .long, help: "Only run tasks with these tags (comma-separated).")
+    @Option(name: [.short, .long], help: "Only run tasks with these tags (comma-separated).")
     var tags: String?
 
     @Option(name: .long, help: "Skip tasks with these tags (comma-separated).")
     var skipTags: String?
 
-    @Argument(help: "Hosts or groups to run on (`all` for every host).")
+    @Argument(help: "Hosts or groups to run on (`all` for every host), or the playbook (a name ending in .yml or .yaml).")
     var targets: [String] = []
 
     func run() throws {
         try vault.install()
+        try refuseUnsupportedBecome()
+        let (playbookArgument, hostTargets) = try CommandLineTargets.playbookAndHosts(targets, playbookOption: playbook)
         var options = connection.runOptions()
+        options.becomeByDefault = become
+        options.startAtTask = startAtTask
         lock.apply(to: &options, mode: "push")
         options.checkMode = check
         options.diffMode = diff
@@ -70,9 +101,12 @@ struct RunCommand: ParsableCommand {
         options.extraVariables = try ExtraVars.parse(extraVars)
         outputRedactor.register(variables: options.extraVariables)
         options.serial = try serial.map { try BatchSize(parsing: $0) }
-        let patterns = CommandLineTargets.limited(targets, to: limit)
+        let patterns = CommandLineTargets.limited(hostTargets, to: limit)
 
-        let playbookPath = try playbook ?? DefaultPlaybook.locate()
+        let playbookPath = try playbookArgument ?? DefaultPlaybook.locate()
+        if syntaxCheck || listHosts || listTasks || listTags {
+            return try list(playbookPath: playbookPath, patterns: patterns, options: options)
+        }
         let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
                                           targets: patterns, options: options)
         let reporter = connection.reporter()
@@ -81,6 +115,42 @@ struct RunCommand: ParsableCommand {
                                serial: options.serial, targetGroupARN: lbTargetGroup, maxFailPercentage: maxFailPercentage,
                                healthCheckPath: healthCheckPath, healthCheckPort: healthCheckPort, healthCheckTimeout: healthCheckTimeout))
         try flow.runAndExit(provisioner: provisioner, connector: connection.connector(options: options, reporter: reporter))
+    }
+
+    /// `--syntax-check`, `--list-hosts`, `--list-tasks`, `--list-tags`: the playbook as a run
+    /// would load it (-b, --start-at-task applied), nothing contacted.
+    func list(playbookPath: String, patterns: [String], options: RunOptions) throws {
+        let book = try RunFlow.load(playbookPath: playbookPath, options: options)
+        let provisioner = try Provisioner(inventoryPath: connection.inventory, sshConfigPath: connection.sshConfig,
+                                          targets: patterns, options: options)
+        try provisioner.readVarsDirectories(besidePlaybook: playbookPath)
+        if syntaxCheck {
+            let problems = RunPreflight.validate(playbook: book, inventory: provisioner.inventory)
+            for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
+            guard problems.isEmpty else { throw ProvisionExit(status: ExitCode.usage) }
+            if !(listHosts || listTasks || listTags) { print("\nplaybook: \(playbookPath)"); return }
+        }
+        var parts: PlaybookListing.Parts = []
+        if listHosts { parts.insert(.hosts) }
+        if listTasks { parts.insert(.tasks) }
+        if listTags { parts.insert(.tags) }
+        let hosts = provisioner.plays(of: book, targets: patterns).map(\.hosts)
+        for line in PlaybookListing.lines(of: book, path: playbookPath, hosts: hosts, parts: parts, tags: options.tags, skipTags: options.skipTags) {
+            print(line)
+        }
+    }
+
+    func refuseUnsupportedBecome() throws {
+        if askBecomePass {
+            throw InputError("-K/--ask-become-pass is not supported: provision never prompts",
+                             hint: "give the login user sudo without a password (NOPASSWD), or log in as root")
+        }
+        if let becomeUser, becomeUser != "root" {
+            throw InputError("--become-user \(becomeUser): only root is supported yet", hint: "leave it out (root is the default)")
+        }
+        if let becomeMethod, becomeMethod != "sudo" {
+            throw InputError("--become-method \(becomeMethod): only sudo is supported", hint: "leave it out (sudo is the default)")
+        }
     }
 
     static func list(_ text: String) -> [String] {

@@ -231,4 +231,35 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(wrong.stderr.contains("no vault password given opens it"), wrong.stderr)
         XCTAssertTrue(try provision(["validate", "--ask-vault-pass", "v.yml"]).stderr.contains("--ask-vault-pass is not supported"))
     }
+
+    // MARK: ansible-playbook's command line
+
+    /// `provision -i inventory.yml site.yml -l web-1 …` with ansible-playbook's short flags:
+    /// the playbook as a target, the listings without contacting a host, -K refused.
+    func testAnsiblePlaybooksCommandLine() throws {
+        try write("site.yml", """
+            - name: web servers
+              hosts: all
+              tasks:
+                - name: packages
+                  command: "true"
+                  tags: [packages]
+                - name: config
+                  command: "true"
+            """)
+        let listed = try provision(["-i", "inventory.yml", "site.yml", "-l", "web-1", "--list-hosts", "--list-tasks", "-t", "packages"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertEqual(listed.stdout, "\nplaybook: site.yml\n\n  play #1 (all): web servers\tTAGS: []\n    pattern: ['all']\n    hosts (1):\n      web-1\n    tasks:\n      packages\tTAGS: [packages]\n")
+        XCTAssertEqual(try provision(["--syntax-check", "site.yml"]).stdout, "\nplaybook: site.yml\n")
+        // Every flag parsed; the run then tries the host, which never resolves: exit 4.
+        let run = try provision(["-i", "inventory.yml", "-C", "-D", "-b", "-f", "2", "-u", "deploy", "-T", "5", "--private-key", "k",
+                                 "--become-user", "root", "--start-at-task", "config", "site.yml", "-l", "web-1"])
+        XCTAssertEqual(run.status, 4, run.stderr)
+        let prompt = try provision(["-K", "site.yml"])
+        XCTAssertEqual(prompt.status, 1)
+        XCTAssertTrue(prompt.stderr.contains("-K/--ask-become-pass is not supported"), prompt.stderr)
+        let other = try provision(["--become-user", "www-data", "site.yml"])
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.contains("only root is supported yet"), other.stderr)
+    }
 }

@@ -91,4 +91,26 @@ final class SSHConfigFileTests: XCTestCase {
         XCTAssertEqual(CommandLineTargets.limited(["web", "db"], to: "web-1*"), ["web:&web-1*", "db:&web-1*"])
         XCTAssertEqual(CommandLineTargets.limited([], to: "web-2"), ["web-2"])
     }
+
+    /// ansible-playbook's `provision -i hosts.ini site.yml -l web`: a target ending in .yml
+    /// or .yaml is the playbook; `provision web-1a` still names hosts.
+    func testAPlaybookAmongTheTargets() throws {
+        let cases: [(targets: [String], option: String?, playbook: String?, hosts: [String])] = [
+            (["site.yml"], nil, "site.yml", []),
+            (["web-1a", "playbooks/web.yaml", "web-1c"], nil, "playbooks/web.yaml", ["web-1a", "web-1c"]),
+            (["web-1a"], "p.yml", "p.yml", ["web-1a"]),
+            (["web-1a"], nil, nil, ["web-1a"]),
+        ]
+        for c in cases {
+            let split = try CommandLineTargets.playbookAndHosts(c.targets, playbookOption: c.option)
+            XCTAssertEqual(split.playbook, c.playbook, "\(c.targets)")
+            XCTAssertEqual(split.hosts, c.hosts, "\(c.targets)")
+        }
+        XCTAssertThrowsError(try CommandLineTargets.playbookAndHosts(["a.yml", "b.yml"], playbookOption: nil)) {
+            XCTAssertTrue("\($0)".hasPrefix("one playbook at a time: a.yml, b.yml"), "\($0)")
+        }
+        XCTAssertThrowsError(try CommandLineTargets.playbookAndHosts(["a.yml"], playbookOption: "b.yml")) {
+            XCTAssertTrue("\($0)".hasPrefix("two playbooks: -p b.yml and a.yml"), "\($0)")
+        }
+    }
 }

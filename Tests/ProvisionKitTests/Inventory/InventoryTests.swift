@@ -178,6 +178,30 @@ final class SSHConfigTests: XCTestCase {
         XCTAssertEqual(resolver.resolve("by-var", remoteUser: "deploy").user, "var-user", "ansible_user over remote_user")
     }
 
+    /// `-u`, `--private-key`, `-T` (ConnectionDefaults): under the inventory and a play's
+    /// `remote_user`, over ssh_config.
+    func testCommandLineConnectionDefaultsBetweenThePlayAndSSHConfig() throws {
+        let sshConfig = try SSHConfig.parse(config + "\n  ConnectTimeout 7\n")
+        var inventory = CommandLineTargets.addingHosts(for: ["aws-and-infra"], to: Inventory(), sshConfig: sshConfig)
+        inventory.add(InventoryHost(name: "named", address: "10.0.0.5", user: "inventory-user", identityFile: "/keys/inv"))
+        inventory.add(InventoryHost(name: "timed", address: "10.0.0.6", variables: ["ansible_timeout": 3]))
+        var resolver = HostResolver(inventory: inventory, sshConfig: sshConfig, sshConfigFile: nil)
+        resolver.defaults = ConnectionDefaults(user: "cli-user", privateKeyFile: "/keys/cli", connectTimeout: 20)
+        let plain = resolver.resolve("aws-and-infra")
+        XCTAssertEqual(plain.user, "cli-user", "-u over ssh_config's User")
+        XCTAssertEqual(plain.identityFiles.first, "/keys/cli", "--private-key tried before ssh_config's IdentityFile")
+        XCTAssertEqual(plain.identityFiles.count, 2)
+        XCTAssertEqual(plain.connectTimeout, 20, "-T over ssh_config's ConnectTimeout")
+        XCTAssertEqual(resolver.resolve("aws-and-infra", remoteUser: "deploy").user, "deploy", "a play's remote_user over -u")
+        let named = resolver.resolve("named")
+        XCTAssertEqual(named.user, "inventory-user", "the inventory over -u")
+        XCTAssertEqual(named.identityFiles.prefix(2), ["/keys/inv", "/keys/cli"], "the inventory's key first")
+        XCTAssertEqual(resolver.resolve("timed").connectTimeout, 3, "ansible_timeout over -T")
+        resolver.defaults = ConnectionDefaults()
+        XCTAssertEqual(resolver.resolve("aws-and-infra").user, "ec2-user")
+        XCTAssertEqual(resolver.resolve("aws-and-infra").connectTimeout, 7)
+    }
+
     func testInventoryWinsOverSSHConfig() throws {
         var inventory = Inventory()
         inventory.add(InventoryHost(name: "web-1a", address: "10.0.10.10", user: "ec2-user", identityFile: "/keys/inv"))

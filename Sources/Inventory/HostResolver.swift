@@ -71,6 +71,6 @@ public struct HostResolver: Sendable {
             identitiesOnly: fromConfig.identitiesOnly ?? false,
             knownHostsFile: fromConfig.userKnownHostsFile.map(expand) ?? (NSHomeDirectory() + "/.ssh/known_hosts"),
             proxyJump: fromConfig.proxyJump,
-            connectTimeout: vars["ansible_timeout"].flatMap { Int($0.text) } ?? defaults.connectTimeout ?? fromConfig.connectTimeout)
+            connectTimeout: vars["ansible_timeout"].flatMap { Int($0.text) }.flatMap { $0 > 0 ? $0 : nil } ?? defaults.connectTimeout ?? fromConfig.connectTimeout)
     }
 }

@@ -447,6 +447,7 @@ final class HostPlayRunner: @unchecked Sendable {
         reporter.report(.task(TaskReport(
             host: host, play: playName, task: redactor.redact(name), status: status, changed: changed,
             duration: Date().timeIntervalSince(started), message: shown,
-            diff: (task.diff ?? options.diffMode) && !task.noLog ? maskedDiff : nil, ignoredError: ignored, assumed: assumed)))
+            diff: (task.diff ?? options.diffMode) && !task.noLog ? maskedDiff : nil, ignoredError: ignored, assumed: assumed,
+            action: task.module)))
     }
 }

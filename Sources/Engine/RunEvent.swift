@@ -20,6 +20,8 @@ public struct TaskReport: Sendable {
     public var ignoredError: Bool
     /// Check mode counted this change without looking (`Decision.change(assumed:)`).
     public var assumed = false
+    /// The module the task ran (Ansible's `action`), canonical name; nil outside a play's tasks.
+    public var action: String? = nil
 }
 
 public struct HostRecap: Sendable, Equatable {

@@ -109,6 +109,7 @@ final class JSONReporter: RunReporter, @unchecked Sendable {
                 "changed": r.changed, "duration": (r.duration * 1000).rounded() / 1000,
                 "message": r.message as Any? ?? NSNull(),
             ]
+            if let action = r.action { object["action"] = action }
             if r.ignoredError { object["ignored"] = true }
             if r.assumed { object["assumed"] = true }
             if let d = r.diff {

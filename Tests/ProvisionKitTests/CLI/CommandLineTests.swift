@@ -225,6 +225,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         // (A message made from a secret is masked whole, as the secrets file's are.)
         XCTAssertTrue(run.stdout.contains(#""message":"********""#), run.stdout)
+        XCTAssertTrue(run.stdout.contains(#""action":"debug""#), "JSON names the task's module: \(run.stdout)")
         XCTAssertFalse(run.stdout.contains("s3cr3t-Adm1n") || run.stdout.contains("Vaulted Site"), run.stdout)
         let wrong = try provision(["validate", "--vault-password-file", "vault.yml", "v.yml"])
         XCTAssertEqual(wrong.status, 1)

@@ -135,7 +135,7 @@ package final class RouteCache: @unchecked Sendable {
         lock.unlock()
         if case .tunnel = route, !neededTunnelBefore(key) {
             let text = ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") + key + "\n"
-            try? FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: PathText.directory(of: file), withIntermediateDirectories: true)
             try? text.write(toFile: file, atomically: true, encoding: .utf8)
         }
     }

@@ -87,7 +87,7 @@ public struct PlaybookBundle: Sendable {
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for entry in files.values.sorted(by: { $0.path < $1.path }) {
             let target = (directory as NSString).appendingPathComponent(entry.path)
-            try manager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            try manager.createDirectory(atPath: PathText.directory(of: target), withIntermediateDirectories: true,
                                         attributes: [.posixPermissions: 0o700])
             guard manager.createFile(atPath: target, contents: entry.data, attributes: [.posixPermissions: entry.mode & 0o755]) else {
                 throw ModuleError("cannot write \(target)")

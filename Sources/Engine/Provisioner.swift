@@ -48,7 +48,7 @@ public final class Provisioner: @unchecked Sendable {
     /// Adds the `group_vars/` and `host_vars/` beside the playbook (`Inventory.readVarsDirectories`),
     /// before anything reads the inventory's variables (addresses and users too).
     public func readVarsDirectories(besidePlaybook path: String) throws {
-        try inventory.readVarsDirectories(besidePlaybookIn: (path as NSString).deletingLastPathComponent)
+        try inventory.readVarsDirectories(besidePlaybookIn: PathText.directory(of: path))
         resolver.inventory = inventory
     }
 

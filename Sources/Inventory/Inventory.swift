@@ -60,7 +60,7 @@ public struct Inventory: Sendable {
     /// Reads `group_vars/` and `host_vars/` beside the playbook in `directory` (none when it
     /// is the inventory's own directory: those are read already).
     public mutating func readVarsDirectories(besidePlaybookIn directory: String) throws {
-        let inventoryDirectory = file.map { ($0 as NSString).deletingLastPathComponent }.map { $0.isEmpty ? "." : $0 }
+        let inventoryDirectory = file.map { PathText.directory(of: $0) }.map { $0.isEmpty ? "." : $0 }
         func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
         let directory = directory.isEmpty ? "." : directory
         if let inventoryDirectory, canonical(inventoryDirectory) == canonical(directory) { return }

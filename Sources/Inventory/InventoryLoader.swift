@@ -29,7 +29,7 @@ public enum InventoryLoader {
         } else {
             inventory = try build(from: try YAMLDocument.loadValue(path: path), file: path)
         }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: path)
         inventory.varsDirectories = try VarsDirectories.load(beside: directory.isEmpty ? "." : directory)
         return inventory
     }

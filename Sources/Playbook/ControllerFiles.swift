@@ -1,4 +1,5 @@
 import Foundation
+import ProvisionCore
 
 /// Where a file a task names on the controller is looked for: the one rule, Ansible's search
 /// path, for `template: src=`, `copy`/`unarchive` `src`, `lookup('file')`, `include_vars` and
@@ -46,9 +47,9 @@ public enum ControllerFiles {
         var directories = searchDirectories([kind.subdirectory], baseDirectory: baseDirectory, roleDirectory: roleDirectory)
         if kind == .template { directories.append(joined(baseDirectory, "../templates")) }
         if let taskFile {
-            let taskDirectory = (taskFile as NSString).deletingLastPathComponent
+            let taskDirectory = PathText.directory(of: taskFile)
             if (taskDirectory as NSString).lastPathComponent == "tasks" {
-                directories.append(joined((taskDirectory as NSString).deletingLastPathComponent, kind.subdirectory))
+                directories.append(joined(PathText.directory(of: taskDirectory), kind.subdirectory))
             }
             directories += [joined(taskDirectory, kind.subdirectory), standardized(taskDirectory)]
         }

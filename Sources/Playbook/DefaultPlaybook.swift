@@ -15,14 +15,14 @@ public enum DefaultPlaybook {
                                   executable: String? = executablePath()) -> [String] {
         var paths = [(currentDirectory as NSString).appendingPathComponent(relativePath)]
         if let executable {
-            let binDirectory = ((executable as NSString).deletingLastPathComponent as NSString)
-            paths.append((binDirectory.deletingLastPathComponent as NSString).appendingPathComponent(sharePath))
+            let binDirectory = PathText.directory(of: executable)
+            paths.append((PathText.directory(of: binDirectory) as NSString).appendingPathComponent(sharePath))
             // A build tree: .build/<triple>/<configuration>/provision, or .build/<configuration>/provision.
-            var directory = binDirectory as String
+            var directory = binDirectory
             for _ in 0..<4 {
-                directory = (directory as NSString).deletingLastPathComponent
+                directory = PathText.directory(of: directory)
                 if (directory as NSString).lastPathComponent.hasPrefix(".build") {
-                    paths.append(((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent(relativePath))
+                    paths.append((PathText.directory(of: directory) as NSString).appendingPathComponent(relativePath))
                     break
                 }
             }

@@ -209,13 +209,13 @@ extension PlaybookLoader.Loader {
 
         if let file = try roleFile(directory, "tasks", inclusion.tasksFrom, at: inclusion.location) {
             let root = try YAMLDocument.loadValue(path: file)
-            tasks += try self.tasks(root, key: "tasks", handlers: false, roles: roles, directory: (file as NSString).deletingLastPathComponent)
+            tasks += try self.tasks(root, key: "tasks", handlers: false, roles: roles, directory: PathText.directory(of: file))
                 .map { adopt($0, conditions: true) }
         }
         if let file = try roleFile(directory, "handlers", inclusion.handlersFrom, at: inclusion.location),
            roles.handlerFiles.insert(file).inserted {
             let root = try YAMLDocument.loadValue(path: file)
-            roles.handlers += try self.tasks(root, key: "handlers", handlers: true, roles: roles, directory: (file as NSString).deletingLastPathComponent)
+            roles.handlers += try self.tasks(root, key: "handlers", handlers: true, roles: roles, directory: PathText.directory(of: file))
                 .map { adopt($0, conditions: false) }
         }
         return tasks

@@ -117,7 +117,7 @@ extension PlaybookLoader.Loader {
         defer { roles.includeChain.removeLast() }
         let root = try YAMLDocument.loadValue(path: path)
         let tasks = try self.tasks(root, key: include.keyword, handlers: handlers, roles: roles,
-                                   directory: (path as NSString).deletingLastPathComponent)
+                                   directory: PathText.directory(of: path))
         let keywords = InclusionKeywords(when: include.when, tags: include.tags, vars: include.vars,
                                          become: include.become, becomeUser: include.becomeUser)
         return tasks.map { keywords.apply(to: $0, varsOverTask: true) }
@@ -131,7 +131,7 @@ extension PlaybookLoader.Loader {
     func templatedIncludedTasks(_ include: TaskInclude, handlers: Bool, roles: RoleCollector, directory: String) throws -> [PlaybookTask] {
         let name = try Self.expression(forTemplate: include.file, at: include.location, keyword: include.keyword)
         let pattern = TemplatedFileName.pattern(include.file)
-        let folder = (pattern as NSString).deletingLastPathComponent, leaf = (pattern as NSString).lastPathComponent
+        let folder = PathText.directory(of: pattern), leaf = (pattern as NSString).lastPathComponent
         guard !folder.contains("*") else {
             throw InputError("\(include.keyword): a template in the directory part of '\(include.file)' is not supported",
                              at: include.location, hint: "template only the file name, e.g. tasks/setup-{{ ansible_os_family }}.yml")

@@ -48,7 +48,7 @@ package final class LocalDigests: @unchecked Sendable {
     private func save() {
         guard let cache else { return }
         let text = cache.map { "\($0.value) \($0.key)" }.sorted().suffix(200).joined(separator: "\n") + "\n"
-        let directory = (file as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: file)
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = file + ".\(getpid())"
         if FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) {

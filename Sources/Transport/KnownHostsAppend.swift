@@ -15,7 +15,7 @@ enum KnownHostsAppend {
         let fm = FileManager.default
         // The user's own symlink (a dotfiles checkout) is kept: the file it points to is written.
         let target = fm.fileExists(atPath: path) ? URL(fileURLWithPath: path).resolvingSymlinksInPath().path : path
-        let dir = (target as NSString).deletingLastPathComponent
+        let dir = PathText.directory(of: target)
         if !dir.isEmpty, !fm.fileExists(atPath: dir) {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }

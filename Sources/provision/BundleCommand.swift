@@ -17,8 +17,8 @@ struct BundleCommand: ParsableCommand {
 
     func run() throws {
         let path = URL(fileURLWithPath: try playbook ?? DefaultPlaybook.locate()).standardizedFileURL.path
-        let playbooksDirectory = (path as NSString).deletingLastPathComponent
-        let root = (playbooksDirectory as NSString).deletingLastPathComponent
+        let playbooksDirectory = PathText.directory(of: path)
+        let root = PathText.directory(of: playbooksDirectory)
         let relative = (playbooksDirectory as NSString).lastPathComponent + "/" + (path as NSString).lastPathComponent
         let data = try PlaybookBundle.pack(root: root, playbook: relative)
         guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o644]) else {

@@ -56,7 +56,7 @@ public struct FileModule: Module {
     var linkSourceOnHost: String? {
         guard let src else { return nil }
         if src.hasPrefix("/") { return src }
-        return ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(src)
+        return (PathText.directory(of: path) as NSString).appendingPathComponent(src)
     }
 
     public func probe(_ context: TaskContext) throws -> String? {
@@ -185,7 +185,7 @@ public struct FileModule: Module {
         default: break
         }
         // A new link beside the path, then renamed over it: never a moment without the path.
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathText.directory(of: path)
         let tmp = Shell.quote((dir.isEmpty ? "." : dir) + "/.provision-link-" + String(UInt64.random(in: 0...UInt64.max), radix: 16))
         var script = "ln -s -- \(Shell.quote(src)) \(tmp) && mv -fT -- \(tmp) \(q) || { rm -f -- \(tmp); exit 1; }"
         if let lchown { script += "\n" + lchown }

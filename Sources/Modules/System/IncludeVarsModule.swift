@@ -42,7 +42,7 @@ public struct IncludeVarsModule: Module {
     /// Where a relative `file` may be, first match wins. Without the play's directory (a
     /// task checked on its own), the task's file stands in for it.
     static func candidates(for file: String, taskFile: String?, baseDirectory: String?, roleDirectory: String?) -> [String] {
-        let taskDirectory = taskFile.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
+        let taskDirectory = taskFile.map { PathText.directory(of: $0) } ?? FileManager.default.currentDirectoryPath
         return ControllerFiles.candidates(file, kind: .vars, baseDirectory: baseDirectory ?? taskDirectory, roleDirectory: roleDirectory,
                                           taskFile: taskFile ?? taskDirectory + "/task.yml")
     }
@@ -78,7 +78,7 @@ public struct IncludeVarsModule: Module {
         // `include_vars: "{{ item }}"` with `with_first_found`: any file the list can find.
         if let lookup = task.firstFound, case .list(let entries)? = task.loop,
            (try? TemplateEngine.references(inTemplate: file))?.references.contains(where: { $0.name == task.loopVariable }) == true {
-            let taskDirectory = (task.location.file as NSString).deletingLastPathComponent
+            let taskDirectory = PathText.directory(of: task.location.file)
             let directories = lookup.searchDirectories(roleDirectory: task.role?.directory, baseDirectory: taskDirectory)
             for entry in entries.compactMap(\.stringValue) {
                 let pattern = TemplatedFileName.pattern(entry)
@@ -99,7 +99,7 @@ public struct IncludeVarsModule: Module {
 
     static func glob(_ pattern: String) -> [String] {
         guard pattern.contains("*") else { return FileManager.default.fileExists(atPath: pattern) ? [pattern] : [] }
-        let directory = (pattern as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: pattern)
         return TemplatedFileName.files(matching: (pattern as NSString).lastPathComponent, in: directory).map { directory + "/" + $0 }
     }
 }

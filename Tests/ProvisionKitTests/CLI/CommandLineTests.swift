@@ -263,4 +263,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(other.status, 1)
         XCTAssertTrue(other.stderr.contains("only root is supported yet"), other.stderr)
     }
+
+    /// Foundation traps on a one-character path's directory: a templated include whose whole
+    /// name is a template (`{{ lookup('first_found', files) }}` reads as `*`), an inventory
+    /// or playbook named with one letter. Each is an answer, never a crash.
+    func testOneCharacterPathsDoNotCrash() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/tasks", withIntermediateDirectories: true)
+        try write("tasks/default.yml", "- debug: msg=hello\n")
+        try write("i.yml", """
+            - hosts: all
+              tasks:
+                - include_tasks: "{{ lookup('first_found', files) }}"
+                  vars:
+                    files: [default.yml]
+            """)
+        let validate = try provision(["validate", "i.yml"])
+        XCTAssertNotEqual(validate.status, 132, "SIGILL: \(validate.stderr)")
+        XCTAssertTrue([0, 1].contains(validate.status), validate.stderr)
+        try write("h", "all:\n  hosts:\n    web-1: {ansible_host: web-1.provision-test.invalid}\n")
+        try write("p", "- hosts: all\n  tasks: []\n")
+        let run = try provision(["-i", "h", "-p", "p", "web-1"])
+        XCTAssertNotEqual(run.status, 132, "SIGILL: \(run.stderr)")
+    }
 }

@@ -27,6 +27,10 @@ public struct Facts: Sendable, Equatable {
     /// The login user's environment (HOME, USER, PATH, SHELL, LANG), as Ansible's `ansible_env`.
     public var environment: [String: String] = [:]
     public var kernel = ""
+    /// The kernel's name (`uname -s`): Linux.
+    public var system = "Linux"
+    /// os-release's VERSION_CODENAME (bookworm, jammy); empty where there is none (Amazon Linux).
+    public var codename = ""
     public var userID = ""
     public var processorCount: Int?
     public var memoryMB: Int?
@@ -70,6 +74,10 @@ public struct Facts: Sendable, Equatable {
             "ansible_nodename": .string(hostname),
             "ansible_fqdn": .string(hostname),
             "ansible_kernel": .string(kernel),
+            "ansible_system": .string(system),
+            "ansible_machine": .string(architecture),
+            // Ansible says NA where os-release has no codename.
+            "ansible_distribution_release": .string(codename.isEmpty ? "NA" : codename),
             "ansible_user_id": .string(userID),
             "ansible_processor_vcpus": processorCount.map(Value.int) ?? .null,
             "ansible_memtotal_mb": memoryMB.map(Value.int) ?? .null,

@@ -11,6 +11,7 @@ public enum FactsGatherer {
         echo "id=${ID:-unknown}"
         echo "version=${VERSION_ID:-}"
         echo "like=${ID_LIKE:-}"
+        echo "codename=${VERSION_CODENAME:-}"
         # uname's answers from /proc where the kernel has them (kernel/arch since Linux 6.1).
         if read -r arch 2>/dev/null < /proc/sys/kernel/arch; then echo "arch=$arch"; else echo "arch=$(uname -m)"; fi
         if read -r name 2>/dev/null < /proc/sys/kernel/hostname; then echo "hostname=$name"; else echo "hostname=$(uname -n)"; fi
@@ -20,6 +21,7 @@ public enum FactsGatherer {
         done
         # The rest with shell builtins only.
         read -r kernel < /proc/sys/kernel/osrelease && echo "kernel=$kernel"
+        read -r ostype 2>/dev/null < /proc/sys/kernel/ostype && echo "system=$ostype"
         [ -r /sys/devices/system/cpu/online ] && read -r cpus < /sys/devices/system/cpu/online && echo "cpus=$cpus"
         [ -r /proc/meminfo ] && read -r _ mem _ < /proc/meminfo && echo "mem_kb=$mem"
         printf 'env_HOME=%s\nenv_USER=%s\nenv_LOGNAME=%s\nenv_PATH=%s\nenv_SHELL=%s\nenv_LANG=%s\n' \
@@ -95,6 +97,8 @@ public enum FactsGatherer {
                           initSystem: fields["init"] == "systemd" ? .systemd : .sysv,
                           architecture: fields["arch"] ?? "unknown", hostname: fields["hostname"] ?? "")
         facts.kernel = fields["kernel"] ?? ""
+        facts.system = fields["system"] ?? "Linux"
+        facts.codename = fields["codename"] ?? ""
         facts.userID = fields["env_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? fields["env_LOGNAME"] ?? ""
         facts.processorCount = fields["cpus"].flatMap(Self.cpuCount)
         facts.memoryMB = fields["mem_kb"].flatMap { Int($0) }.map { $0 / 1024 }

@@ -76,12 +76,18 @@ final class FactsTests: XCTestCase {
         XCTAssertEqual(facts["ubuntu-24.04"]?.variables["ansible_distribution_major_version"], "24")
         XCTAssertEqual(facts["amazon-linux-2"]?.osFamily, "RedHat")
         XCTAssertEqual(facts["debian-12"]?.osFamily, "Debian")
+        XCTAssertEqual(facts["debian-12"]?.variables["ansible_distribution_release"], "bookworm")
+        XCTAssertEqual(facts["ubuntu-24.04"]?.variables["ansible_distribution_release"], "noble")
+        XCTAssertEqual(facts["amazon-linux-2023"]?.variables["ansible_distribution_release"], "NA", "as Ansible, where os-release has no codename")
+        XCTAssertEqual(facts["debian-12"]?.variables["ansible_system"], "Linux")
     }
 
     func testThisMachineHasAPackageManagerAndArchitecture() throws {
         let facts = FactsGatherer.parse(try LocalConnection().run(FactsGatherer.script).stdoutText)
         XCTAssertEqual(facts.packageManager, .apt)
         XCTAssertFalse(facts.architecture.isEmpty)
+        XCTAssertEqual(facts.variables["ansible_system"], "Linux", "read from /proc/sys/kernel/ostype")
+        XCTAssertEqual(facts.variables["ansible_machine"], .string(facts.architecture))
         XCTAssertEqual(facts.architecture, ProcessInfo.processInfo.machineHardwareName ?? facts.architecture)
     }
 }
